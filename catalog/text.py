@@ -1,0 +1,352 @@
+"""Pure functions that turn one feed's raw values into comparable ones.
+
+No Spark here: `catalog.normalise` applies these to batches on the executors,
+and the tests call them on single strings.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from catalog.vocabulary import (
+    ARTIST_SEPARATOR,
+    FEAT_PATTERN,
+    KIND_ALIASES,
+    NULL_TOKENS,
+    VERSION_PATTERNS,
+    VIDEO_PATTERN,
+)
+
+# Letters that NFKD does not decompose into a base letter plus a mark.
+_TRANSLITERATE = str.maketrans(
+    {"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o",
+     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+)
+_APOSTROPHES = re.compile(r"['’`´]")
+_NON_WORD = re.compile(r"[^\w]+|_", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+
+
+def is_null(value: object) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and value != value:  # NaN
+        return True
+    text = str(value).strip().lower().replace(" ", "")
+    return text in NULL_TOKENS
+
+
+def raw_or_none(value: object) -> str | None:
+    """The value as a stripped string, or None when it is a null token."""
+    return None if is_null(value) else str(value).strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents, keeping letters of every script."""
+    text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.lower()
+
+
+def clean(text: str | None) -> str | None:
+    """Folded words separated by single spaces: the form all comparisons use."""
+    if text is None:
+        return None
+    text = fold(text).replace("&", " and ")
+    text = _APOSTROPHES.sub("", text)
+    text = _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
+    return text or None
+
+
+def similar(a: str | None, b: str | None, ratio: float = 0.85) -> bool:
+    """Loose equality of two cleaned strings (typos, a dropped word)."""
+    if not a or not b:
+        return False
+    if a == b:
+        return True
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio() >= ratio
+
+
+# --- durations -------------------------------------------------------------------
+
+_HMS = re.compile(r"^(?:(\d{1,2}):)?(\d{1,3}):(\d{1,2})(?:\.\d+)?$")
+_M_S = re.compile(r"^(\d{1,3})\s*m(?:in)?\s*(\d{1,2})\s*s(?:ec)?$")
+_ISO = re.compile(r"^pt(?:(\d+)h)?(?:(\d+)m)?(?:(\d+(?:\.\d+)?)s)?$")
+_NUMBER = re.compile(r"^\d+(?:\.\d+)?$")
+
+# A plain number at or above this is milliseconds; a decimal below
+# DECIMAL_MINUTES_BELOW is minutes (the "4.202" habit); anything else, seconds.
+MILLISECONDS_FROM = 10_000
+DECIMAL_MINUTES_BELOW = 30
+
+
+def parse_duration_s(raw: object) -> float | None:
+    """Seconds from every duration format feeds use: 219, 219000, '3:39',
+    '1:02:03', '3m 39sec', '3.65' (minutes), 'PT3M39S'. None if unparseable."""
+    if is_null(raw):
+        return None
+    text = str(raw).strip().lower().replace(",", ".")
+    if m := _HMS.match(text):
+        h, mnt, sec = (int(g) if g else 0 for g in m.groups())
+        return float(h * 3600 + mnt * 60 + sec)
+    if m := _M_S.match(text):
+        return float(int(m.group(1)) * 60 + int(m.group(2)))
+    if m := _ISO.match(text):
+        h, mnt, sec = m.groups()
+        if h or mnt or sec:
+            return int(h or 0) * 3600.0 + int(mnt or 0) * 60.0 + float(sec or 0)
+        return None
+    if not _NUMBER.match(text):
+        return None
+    value = float(text)
+    if value >= MILLISECONDS_FROM:
+        return round(value / 1000.0, 3)
+    if "." in text and value < DECIMAL_MINUTES_BELOW:
+        return round(value * 60.0, 3)
+    return value
+
+
+# --- years, track numbers, ISRCs, kinds --------------------------------------------
+
+_YEAR = re.compile(r"^'?(\d{2}|\d{4})(?:\.0+)?$")
+_DATE_YEAR = re.compile(r"^(\d{4})[-/.]\d{1,2}(?:[-/.]\d{1,2})?")
+
+
+def parse_year(raw: object, pivot: int = 30, lo: int = 1900, hi: int = 2030) -> int | None:
+    """'2005', '05', "'05", '2005-03-01', 2005.0 -> 2005; None outside [lo, hi]."""
+    if is_null(raw):
+        return None
+    text = str(raw).strip().lower().replace(" ", "")
+    if m := _DATE_YEAR.match(text):
+        year = int(m.group(1))
+    elif m := _YEAR.match(text):
+        year = int(m.group(1))
+        if len(m.group(1)) == 2:
+            year += 2000 if year <= pivot else 1900
+    else:
+        return None
+    return year if lo <= year <= hi else None
+
+
+_TRACK = re.compile(r"^(?:[a-z]\s*)?0*(\d{1,3})(?:\s*/\s*\d+)?$")
+
+
+def parse_track_number(raw: object) -> int | None:
+    """'007', '7', '7/12', 'A7' (vinyl side) -> 7."""
+    if is_null(raw):
+        return None
+    m = _TRACK.match(str(raw).strip().lower())
+    return int(m.group(1)) if m else None
+
+
+_ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+
+
+def parse_isrc(raw: object) -> str | None:
+    """'US-RC1-76-07839' -> 'USRC17607839'; None when it is not an ISRC."""
+    if is_null(raw):
+        return None
+    code = re.sub(r"[^A-Za-z0-9]", "", str(raw)).upper()
+    return code if _ISRC.match(code) else None
+
+
+def parse_kind(raw: object) -> str | None:
+    if is_null(raw):
+        return None
+    return KIND_ALIASES.get(str(raw).strip().lower())
+
+
+# --- artist credits --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credit:
+    main: str | None  # the main credit, cleaned, without a leading "the"
+    names: tuple[str, ...]  # every credited name (main and featured), cleaned
+
+
+def _drop_article(name: str | None) -> str | None:
+    if name and name.startswith("the ") and len(name) > 4:
+        return name[4:]
+    return name
+
+
+def split_names(credit: str) -> list[str]:
+    names = []
+    for part in ARTIST_SEPARATOR.split(credit):
+        name = _drop_article(clean(part))
+        if name and name not in names:
+            names.append(name)
+    return names
+
+
+def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
+    """'The Weeknd feat. Daft Punk' -> main 'weeknd', names ('weeknd', 'daft punk')."""
+    featured = list(featured or [])
+    if raw is None:
+        names = [n for f in featured for n in split_names(f)]
+        return Credit(None, tuple(dict.fromkeys(names)))
+    parts = FEAT_PATTERN.split(raw, maxsplit=1)
+    main_raw = parts[0].strip(" ([")
+    if len(parts) > 1:
+        featured.append(parts[1].strip(" )]"))
+    names = split_names(main_raw) + [n for f in featured for n in split_names(f)]
+    main = _drop_article(clean(main_raw))
+    return Credit(main, tuple(dict.fromkeys(names)))
+
+
+# --- titles ---------------------------------------------------------------------
+
+_BRACKETED = re.compile(r"\s*[(\[{]([^()\[\]{}]*)[)\]}]")
+_DASH = " - "
+_TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*(?=\S)")
+_YEAR_SEGMENT = re.compile(r"^(\d{4}|unknown)$")
+_TRAILING_FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(.+)$", re.IGNORECASE)
+
+
+def version_tag(segment: str) -> str | None:
+    """The version a title segment denotes ('Live at Wembley' -> 'live'), or None."""
+    text = clean(segment) or ""
+    for tag, pattern in VERSION_PATTERNS:
+        if pattern.search(text):
+            return tag
+    return None
+
+
+def is_video_segment(segment: str) -> bool:
+    return bool(VIDEO_PATTERN.search(clean(segment) or ""))
+
+
+@dataclass
+class ParsedTitle:
+    title: str | None  # cleaned main title: no packing, feat., version or album segment
+    artist: str | None  # raw artist, possibly recovered from "Artist - Title"
+    album: str | None  # raw album, possibly recovered from "Title - Album"
+    version: str = "original"
+    featured: list[str] = field(default_factory=list)
+    video: bool = False  # the title says it is a video ("Official Video")
+    year_hint: int | None = None  # a year found in the album, e.g. "Nice (2000)"
+
+
+def _strip_track_prefix(title: str, track_number: int | None) -> str:
+    m = _TRACK_PREFIX.match(title)
+    if not m:
+        return title
+    digits = m.group(1)
+    # "007-Chases" is a track number; "2-4-6-8 Motorway" is a title.
+    zero_padded = len(digits) > 1 and digits.startswith("0")
+    if zero_padded or (track_number is not None and int(digits) == track_number):
+        return title[m.end() :]
+    return title
+
+
+def _split_packed(title: str, artist: str | None, album: str | None) -> tuple[str, str | None, str | None, list[str]]:
+    """Undo "Artist - Title" and "Title - Album" packing, using the other fields
+    to decide which side is which. Returns title, artist, album and any version
+    segments found after a dash."""
+    versions: list[str] = []
+    if _DASH not in title:
+        return title, artist, album, versions
+    left, right = title.split(_DASH, 1)
+    if not left.strip() or not right.strip():
+        return title, artist, album, versions
+    c_left, c_right = clean(left), clean(right)
+    c_artist, c_album = clean(artist), clean(album)
+    if version_tag(right) or is_video_segment(right):
+        versions.append(right)
+        return left, artist, album, versions
+    if c_artist and similar(_drop_article(c_left), _drop_article(c_artist)):
+        return right, artist, album, versions
+    if c_artist and similar(_drop_article(c_right), _drop_article(c_artist)):
+        return left, artist, album, versions
+    if c_album and similar(c_right, c_album):
+        return left, artist, album, versions
+    if artist is None:
+        return right, left.strip(), album, versions
+    if album is None:
+        return left, artist, right.strip(), versions
+    return title, artist, album, versions
+
+
+def parse_title(
+    raw_title: str | None,
+    raw_artist: str | None = None,
+    raw_album: str | None = None,
+    track_number: int | None = None,
+) -> ParsedTitle:
+    """Separate what feeds pack into a title: track number, artist, album,
+    featured credits, version tags and video markers."""
+    artist, album = raw_artist, raw_album
+    year_hint = None
+    if album is not None:
+        m = re.search(r"\s*\((\d{4}|unknown)\)\s*$", album, re.IGNORECASE)
+        if m:
+            if m.group(1).isdigit():
+                year_hint = int(m.group(1))
+            album = album[: m.start()].strip() or None
+    if raw_title is None:
+        return ParsedTitle(None, artist, album, year_hint=year_hint)
+
+    title = _strip_track_prefix(raw_title.strip(), track_number)
+    title, artist, album, dash_segments = _split_packed(title, artist, album)
+
+    featured: list[str] = []
+    versions: list[str] = []
+    video = False
+    c_album = clean(album)
+    kept: list[str] = []
+
+    def classify(segment: str) -> bool:
+        """True when the segment is metadata to remove from the title."""
+        nonlocal video
+        text = segment.strip()
+        if not text:
+            return True
+        if FEAT_PATTERN.match(text) or re.match(r"^(feat|ft|featuring)\b", text, re.IGNORECASE):
+            featured.append(FEAT_PATTERN.sub("", text, count=1).strip())
+            return True
+        if is_video_segment(text):
+            video = True
+            return True
+        if tag := version_tag(text):
+            versions.append(tag)
+            return True
+        c_text = clean(text)
+        if c_album and c_text and similar(c_text, c_album):
+            return True
+        return bool(_YEAR_SEGMENT.match(c_text or ""))
+
+    for segment in dash_segments:
+        classify(segment)
+
+    def bracket(m: re.Match[str]) -> str:
+        if classify(m.group(1)):
+            return " "
+        kept.append(m.group(1))
+        return m.group(0)
+
+    title = _BRACKETED.sub(bracket, title)
+    if m := _TRAILING_FEAT.search(title):
+        featured.append(m.group(1))
+        title = title[: m.start()]
+    # "Song - Live" after brackets were removed, e.g. "Song (feat. X) - Live".
+    if _DASH in title:
+        head, tail = title.rsplit(_DASH, 1)
+        if version_tag(tail) or is_video_segment(tail):
+            classify(tail)
+            title = head
+
+    different = [v for v in versions if v not in ("original", "remaster")]
+    if different:
+        version = different[0]
+    elif "remaster" in versions:
+        version = "remaster"
+    else:
+        version = "original"
+    cleaned = clean(title)
+    if cleaned is None and kept:
+        cleaned = clean(" ".join(kept))
+    return ParsedTitle(cleaned, artist, album, version, featured, video, year_hint)

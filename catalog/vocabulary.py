@@ -1,0 +1,63 @@
+"""Music-metadata vocabulary: the words feeds use for versions, credits and nulls.
+
+Kept as data in one place so that a new feed's habit is one line here, not a
+regex hunt through the code.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Values that mean "no value" in the feeds we have seen (compared after
+# lower-casing and removing spaces, so "n ull" and "N/A" are caught too).
+NULL_TOKENS = frozenset(
+    {
+        "", "null", "nul", "none", "nan", "na", "n/a", "n.a.", "n.a", "unknown",
+        "[unknown]", "(unknown)", "unk", "unk.", "-", "--", "?", "tbd", "notavailable",
+    }
+)
+
+# Version tags, checked in this order against a bracketed or dash-separated
+# segment of a title. A remaster is the same audio: it is recognised so that it
+# can be removed, and recorded as "remaster" (compatible with "original").
+VERSION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    (tag, re.compile(pattern))
+    for tag, pattern in [
+        ("remaster", r"\b(re-?master(ed)?|digital(ly)? remaster(ed)?|remastered version)\b"),
+        ("karaoke", r"\bkaraoke\b"),
+        ("instrumental", r"\binstrumental\b"),
+        ("acoustic", r"\b(acoustic|unplugged)\b"),
+        ("live", r"\b(live|in concert|concert version)\b"),
+        ("original", r"\b(original (mix|version)|album version|single version|explicit|mono|stereo)\b"),
+        ("remix", r"\b(re-?mix(ed)?|rmx|club mix|extended mix|dub mix|\w+ mix|rework|bootleg)\b"),
+        ("edit", r"\b(radio edit|single edit|edit|radio version|short version|clean version)\b"),
+        ("demo", r"\b(demo|early version|rough mix)\b"),
+    ]
+]
+
+# Tags that denote the same recording as an untagged title.
+SAME_AUDIO_TAGS = frozenset({"original", "remaster"})
+
+# Segments that mark a music video rather than an audio track.
+VIDEO_PATTERN = re.compile(
+    r"\b(official (music |lyric |hd |4k )?video|music video|lyric video|lyrics video|"
+    r"official visuali[sz]er|visuali[sz]er|video clip|videoclip|official mv|m/v)\b"
+)
+
+# A featured-artist credit, in a title or an artist field.
+FEAT_PATTERN = re.compile(r"(?:^|[\s(\[])(?:feat\.?|ft\.?|featuring|feat)\s+", re.IGNORECASE)
+
+# Separators between several main artists in one credit.
+ARTIST_SEPARATOR = re.compile(r"\s*(?:,|;|/|\s&\s|\sand\s|\sx\s|\svs\.?\s|\+)\s*", re.IGNORECASE)
+
+# Kinds of record, as feeds spell them.
+KIND_ALIASES = {
+    "audio": "audio",
+    "track": "audio",
+    "song": "audio",
+    "recording": "audio",
+    "video": "video",
+    "music video": "video",
+    "musicvideo": "video",
+    "mv": "video",
+}

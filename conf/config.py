@@ -1,0 +1,188 @@
+"""The one typed configuration of tracklink.
+
+Loaded from a YAML file in `conf/` (the packaged `local.yaml` by default), then
+`--set a.b=c` overrides are applied, then the whole tree is validated: an unknown
+key or a value of the wrong type is a `ConfigError` that names the key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import pkgutil
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from runtime.errors import ConfigError
+
+
+class _Section(BaseModel):
+    # A typo in a key must fail loudly instead of silently keeping a default.
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SparkConfig(_Section):
+    master: str = "local[2]"
+    app_name: str = "tracklink"
+    driver_memory: str = "4g"
+    shuffle_partitions: int = Field(4, ge=1)
+    # Where Spark and Splink may break lineage; None = a temporary folder.
+    checkpoint_dir: str | None = None
+    # Extra Spark settings, e.g. Delta jars on a machine that has them.
+    conf: dict[str, str] = Field(default_factory=dict)
+
+
+class ValidationConfig(_Section):
+    # What to do with a row whose title is missing: the foundation contract is
+    # to quarantine it, since a title is what every blocker keys on.
+    missing_title: Literal["quarantine", "resolve"] = "quarantine"
+
+
+class NormaliseConfig(_Section):
+    # Two-digit years at or below this pivot are 20xx, above it 19xx.
+    two_digit_year_pivot: int = Field(30, ge=0, le=99)
+    min_year: int = 1900
+    max_year: int = 2030
+    # Durations outside this range (seconds) are treated as unparseable.
+    min_duration_s: float = Field(1.0, gt=0)
+    max_duration_s: float = Field(4 * 3600.0, gt=0)
+
+
+class MinHashConfig(_Section):
+    enabled: bool = True
+    # Character n-grams of "title | first artist" (normalised).
+    shingle_size: int = Field(3, ge=1, le=8)
+    bands: int = Field(16, ge=1)
+    rows: int = Field(4, ge=1)
+    seed: int = 1
+
+
+class BlockingConfig(_Section):
+    exact_keys: list[Literal["isrc", "title_artist", "title_duration"]] = Field(
+        default_factory=lambda: ["isrc", "title_artist", "title_duration"]
+    )
+    minhash: MinHashConfig = Field(default_factory=MinHashConfig)
+    # Skew guard: a key shared by more records than this ("intro", "track 1")
+    # would make a quadratic block; such blocks are dropped and logged.
+    max_block_size: int = Field(100, ge=2)
+
+
+class LinkageConfig(_Section):
+    # Records per random sample pair budget for u estimation (Splink's own default: 1e6).
+    u_max_pairs: float = Field(1e6, gt=0)
+    # Prior that two random records match, estimated from these deterministic rules.
+    prior_recall: float = Field(0.7, gt=0, le=1)
+    em_max_iterations: int = Field(25, ge=1)
+    # One EM session per entry; each entry is the columns that block it.
+    em_blocking: list[list[str]] = Field(
+        default_factory=lambda: [["title_norm"], ["artist_norm"]]
+    )
+    seed: int = 42
+
+
+class ClusteringConfig(_Section):
+    threshold: float = Field(0.9, gt=0, lt=1)
+    max_iterations: int = Field(50, ge=1)
+
+
+class OutputConfig(_Section):
+    # auto: delta-spark when the session has Delta, else delta-rs commits of
+    # Spark-written Parquet files.
+    delta_engine: Literal["auto", "spark", "delta-rs"] = "auto"
+
+
+class TrackingConfig(_Section):
+    enabled: bool = True
+    # None = a SQLite store in <output>/mlruns, so every output folder is self-contained.
+    tracking_uri: str | None = None
+    experiment: str = "tracklink"
+
+
+class Config(_Section):
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    validation: ValidationConfig = Field(default_factory=ValidationConfig)
+    normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
+    blocking: BlockingConfig = Field(default_factory=BlockingConfig)
+    linkage: LinkageConfig = Field(default_factory=LinkageConfig)
+    clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
+    output: OutputConfig = Field(default_factory=OutputConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+
+    @model_validator(mode="after")
+    def _check_bounds(self) -> Config:
+        if self.normalise.min_duration_s >= self.normalise.max_duration_s:
+            raise ValueError("normalise.min_duration_s must be below normalise.max_duration_s")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    def fingerprint(self) -> str:
+        """A short hash of the resolved config: equal configs, equal hashes."""
+        blob = json.dumps(self.to_dict(), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()[:12]
+
+
+DEFAULT_CONFIG = "local.yaml"
+
+
+def _read_yaml(path: str | None) -> dict[str, Any]:
+    if path is None:
+        # pkgutil works from a --py-files zip too, where conf/ is not a folder.
+        data = pkgutil.get_data("conf", DEFAULT_CONFIG)
+        text = data.decode() if data else ""
+        where = f"conf/{DEFAULT_CONFIG}"
+    else:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"config file not found: {path}")
+        text = p.read_text()
+        where = path
+    try:
+        tree = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{where} is not valid YAML: {exc}") from None
+    if not isinstance(tree, dict):
+        raise ConfigError(f"{where} must hold a mapping of sections, not {type(tree).__name__}")
+    return tree
+
+
+def apply_override(tree: dict[str, Any], assignment: str) -> None:
+    """Apply one `a.b.c=value` to a nested dict; the value is parsed as YAML."""
+    key, sep, raw = assignment.partition("=")
+    if not sep or not key.strip():
+        raise ConfigError(f"--set expects key=value, got {assignment!r}")
+    parts = key.strip().split(".")
+    node = tree
+    for i, part in enumerate(parts[:-1]):
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"--set {key}: {'.'.join(parts[: i + 1])} is not a section")
+        node = child
+    try:
+        node[parts[-1]] = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        node[parts[-1]] = raw
+
+
+def _describe(err: ValidationError) -> str:
+    first = err.errors()[0]
+    key = ".".join(str(p) for p in first["loc"]) or "config"
+    msg = first["msg"]
+    if first["type"] == "extra_forbidden":
+        msg = "unknown key"
+    more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
+    return f"bad config: {key}: {msg}{more}"
+
+
+def load_config(path: str | None = None, overrides: list[str] | None = None) -> Config:
+    tree = _read_yaml(path)
+    for assignment in overrides or []:
+        apply_override(tree, assignment)
+    try:
+        return Config.model_validate(tree)
+    except ValidationError as err:
+        raise ConfigError(_describe(err)) from None

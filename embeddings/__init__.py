@@ -1,0 +1,1 @@
+"""Text encoders for blocking and similarity features (see issue 3)."""

@@ -1,0 +1,1 @@
+"""Entry points: `python -m jobs.resolve`, `jobs.generate_catalog`, `jobs.evaluate`."""

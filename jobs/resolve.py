@@ -1,0 +1,316 @@
+"""Resolve a music catalogue: read -> validate -> normalise -> block -> score -> cluster -> write.
+
+    python -m jobs.resolve --input PATH --input-format {catalog,musicbrainz-dapo} --output DIR
+                           [--config conf/local.yaml] [--set key=value ...] [--truth COLUMN]
+    spark-submit jobs/resolve.py (same arguments)
+
+Writes Delta tables under DIR (one new version of each per run):
+
+* `clusters`: every resolved record once: record_id, source, cluster_id,
+  cluster_size, kind, version, title, artists, album, isrc, duration_s, year,
+  the input's passthrough columns, run_id.
+* `pairs`: every candidate pair blocking proposed, scored: record_id_l,
+  record_id_r, match_probability, match_weight, blocked_by, linked, run_id.
+* `quarantine`: rows that could not be resolved: record_id, source, reason, raw, run_id.
+* `runs`: one row appended per run: counts, timings, table versions, metrics.
+
+Every run is an MLflow run. Input rows = clustered rows + quarantined rows, checked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-files
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from blocking import candidate_pairs, describe_minhash
+from catalog.normalise import normalise, parse_issue_counts
+from catalog.readers import INPUT_FORMATS, read_input
+from catalog.schema import CATALOG_COLUMNS, NORMALISED_COLUMNS, ROW_ORDER
+from catalog.validate import split_valid
+from conf.config import Config, load_config
+from evaluation.metrics import Scores, format_scores, score_clusters
+from jobs.cli import add_config_arguments, run_cli
+from linkage import cluster_pairs, train_and_score
+from runtime.errors import InputError
+from runtime.progress import StageTimer
+from runtime.spark import get_spark
+from runtime.tracking import RunTracker
+from storage.delta import Commit, DeltaStore
+
+TABLES = ("clusters", "pairs", "quarantine", "runs")
+
+
+@dataclass
+class ResolveResult:
+    run_id: str
+    output: str
+    rows_in: int
+    quarantined: int
+    resolved: int
+    quarantine_reasons: dict[str, int]
+    parse_issues: dict[str, int]
+    candidate_pairs: int
+    pairs_by_blocker: dict[str, int]
+    linked_pairs: int
+    clusters: int
+    multi_record_clusters: int
+    seconds: dict[str, float]
+    commits: dict[str, Commit] = field(default_factory=dict)
+    scores: Scores | None = None
+    tracking_uri: str | None = None
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows_in": self.rows_in,
+            "quarantined": self.quarantined,
+            "resolved": self.resolved,
+            "candidate_pairs": self.candidate_pairs,
+            "linked_pairs": self.linked_pairs,
+            "clusters": self.clusters,
+            "multi_record_clusters": self.multi_record_clusters,
+        }
+
+
+def _clusters_table(records: DataFrame, assignments: DataFrame, run_id: str) -> DataFrame:
+    passthrough = [
+        c for c in records.columns if c not in CATALOG_COLUMNS and c not in NORMALISED_COLUMNS and c != ROW_ORDER
+    ]
+    return records.join(assignments, "record_id").select(
+        "record_id",
+        "source",
+        "cluster_id",
+        "cluster_size",
+        F.col("kind_norm").alias("kind"),
+        "version",
+        "title",
+        "artists",
+        "album",
+        F.col("isrc_norm").alias("isrc"),
+        "duration_s",
+        "year",
+        *[F.col(f"`{c}`") for c in passthrough],
+        F.lit(run_id).alias("run_id"),
+    )
+
+
+def _count_by(df: DataFrame, column: str) -> dict[str, int]:
+    return {r[0]: int(r[1]) for r in df.groupBy(column).count().collect()}
+
+
+def resolve(
+    spark: SparkSession,
+    cfg: Config,
+    input_path: str,
+    input_format: str,
+    output: str,
+    truth_column: str | None = None,
+) -> ResolveResult:
+    """Run the whole job; returns what happened (also printed, tracked and written)."""
+    timer = StageTimer()
+    store = DeltaStore(spark, output, cfg.output.delta_engine)
+    started = time.time()
+    with RunTracker(cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}") as tracker:
+        run_id = tracker.run_id
+        tracker.params(cfg.to_dict())
+        tracker.tags({"job": "resolve", "input": input_path, "input_format": input_format,
+                      "config_hash": cfg.fingerprint(), "delta_engine": store.engine_name})
+        tracker.artifact_dict(cfg.to_dict(), "config.json")
+
+        with timer.stage("read"):
+            raw = read_input(spark, input_path, input_format)
+            if truth_column and truth_column not in raw.columns:
+                raise InputError(f"--truth {truth_column}: no such column in the input")
+            raw = raw.cache()
+            rows_in = raw.count()
+            if rows_in == 0:
+                raise InputError(f"input is empty: {input_path}")
+            timer.note("%s rows from %s (%s)", f"{rows_in:,}", input_path, input_format)
+
+        with timer.stage("validate"):
+            valid, quarantine = split_valid(raw, cfg.validation)
+            quarantine = quarantine.cache()
+            reasons = _count_by(quarantine, "reason")
+            quarantined = sum(reasons.values())
+            timer.note("%s rows quarantined %s", f"{quarantined:,}", reasons or "")
+
+        with timer.stage("normalise"):
+            records = normalise(valid, cfg.normalise).cache()
+            resolved_in = records.count()
+            issues = parse_issue_counts(records)
+            timer.note("%s records; unparseable values set to null: %s", f"{resolved_in:,}", issues or "none")
+            raw.unpersist()
+
+        with timer.stage("blocking"):
+            timer.note(describe_minhash(cfg.blocking))
+            candidates, skew = candidate_pairs(records, cfg.blocking)
+            candidates = candidates.cache()
+            n_candidates = candidates.count()
+            by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
+            if skew.dropped_keys:
+                timer.note(
+                    "skew guard dropped %d keys larger than %d records (largest %d): %s",
+                    skew.dropped_keys, cfg.blocking.max_block_size, skew.largest_block,
+                    ", ".join(skew.examples),
+                )
+            timer.note("%s candidate pairs (%.1f per record), by blocker %s",
+                       f"{n_candidates:,}", 2 * n_candidates / max(resolved_in, 1), by_blocker)
+
+        with timer.stage("scoring"):
+            scored = train_and_score(spark, records, candidates, cfg.linkage)
+            pairs = scored.pairs.withColumn(
+                "linked", F.col("match_probability") >= cfg.clustering.threshold
+            ).cache()
+            linked = pairs.filter("linked").count()
+            timer.note("%s of %s pairs at or above %.3f", f"{linked:,}", f"{n_candidates:,}",
+                       cfg.clustering.threshold)
+            tracker.artifact_dict(scored.model_json, "splink_model.json")
+
+        with timer.stage("clustering"):
+            result = cluster_pairs(records, pairs, cfg.clustering.threshold, cfg.clustering.max_iterations)
+            assignments = result.clusters.cache()
+            sizes = assignments.groupBy("cluster_id").agg(F.count("*").alias("n")).agg(
+                F.count("*").alias("clusters"), F.sum(F.when(F.col("n") > 1, 1).otherwise(0)).alias("multi")
+            ).collect()[0]
+            n_clustered = assignments.count()
+            timer.note("%s clusters (%s with 2+ records) in %d iterations",
+                       f"{sizes['clusters']:,}", f"{sizes['multi'] or 0:,}", result.iterations)
+
+        if n_clustered + quarantined != rows_in:
+            raise RuntimeError(
+                f"row accounting broken: {rows_in} in != {n_clustered} clustered + {quarantined} quarantined"
+            )
+
+        with timer.stage("write"):
+            meta = {"run_id": run_id, "config_hash": cfg.fingerprint(), "input": input_path}
+            commits = {
+                "clusters": store.write(_clusters_table(records, assignments, run_id), "clusters",
+                                        metadata=meta),
+                "pairs": store.write(pairs.withColumn("run_id", F.lit(run_id)), "pairs", metadata=meta),
+                "quarantine": store.write(quarantine.withColumn("run_id", F.lit(run_id)), "quarantine",
+                                          metadata=meta),
+            }
+            for c in commits.values():
+                timer.note("%s -> version %d", c.path, c.version)
+
+        scores = None
+        if truth_column:
+            with timer.stage("evaluate"):
+                scores = evaluate_output(store, truth_column)
+                timer.note(format_scores(scores))
+                tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
+
+        res = ResolveResult(
+            run_id=run_id, output=output, rows_in=rows_in, quarantined=quarantined,
+            resolved=n_clustered, quarantine_reasons=reasons, parse_issues=issues,
+            candidate_pairs=n_candidates, pairs_by_blocker=by_blocker, linked_pairs=linked,
+            clusters=int(sizes["clusters"]), multi_record_clusters=int(sizes["multi"] or 0),
+            seconds=dict(timer.seconds), commits=commits, scores=scores,
+            tracking_uri=tracker.tracking_uri,
+        )
+        commits["runs"] = store.write(_runs_row(spark, res, cfg, input_path, input_format, started),
+                                      "runs", mode="append", metadata=meta)
+        tracker.metrics({**res.counts(), **{f"seconds_{k}": v for k, v in res.seconds.items()},
+                         **{f"quarantined_{k}": v for k, v in reasons.items()},
+                         **{f"unparsed_{k}": v for k, v in issues.items()},
+                         **{f"pairs_{k}": v for k, v in by_blocker.items()}})
+        tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
+        for df in (records, candidates, pairs, assignments, quarantine):
+            df.unpersist()
+    return res
+
+
+def _runs_row(spark, res: ResolveResult, cfg: Config, input_path: str, input_format: str,
+              started: float) -> DataFrame:
+    row = {
+        "run_id": res.run_id,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        "input": input_path,
+        "input_format": input_format,
+        "config_hash": cfg.fingerprint(),
+        **res.counts(),
+        "seconds": json.dumps({k: round(v, 2) for k, v in res.seconds.items()}),
+        "table_versions": json.dumps({k: c.version for k, c in res.commits.items()}),
+        "scores": json.dumps(res.scores.as_dict() if res.scores else None),
+    }
+    schema = (
+        "run_id string, started_at string, input string, input_format string, config_hash string, "
+        "rows_in long, quarantined long, resolved long, candidate_pairs long, linked_pairs long, "
+        "clusters long, multi_record_clusters long, seconds string, table_versions string, scores string"
+    )
+    return spark.createDataFrame([row], schema)
+
+
+def evaluate_output(store: DeltaStore, truth_column: str, version: int | None = None) -> Scores:
+    """Score the `clusters` table of an output against a truth column that passed
+    through; quarantined rows (truth read from their raw JSON) count as singletons."""
+    clusters = store.read("clusters", version)
+    if truth_column not in clusters.columns:
+        raise InputError(f"the clusters table has no column {truth_column!r} to evaluate against")
+    truth = clusters.select("record_id", F.col(f"`{truth_column}`").cast("string").alias("truth_id"))
+    if store.version("quarantine") is not None:
+        q = store.read("quarantine").filter(F.col("record_id").isNotNull())
+        # Only quarantined rows of the same run; ids seen twice are already in clusters.
+        q = q.join(truth.select("record_id"), "record_id", "left_anti").select(
+            "record_id", F.get_json_object("raw", f"$.{truth_column}").alias("truth_id")
+        ).dropDuplicates(["record_id"])
+        truth = truth.unionByName(q)
+    return score_clusters(clusters.select("record_id", "cluster_id"), truth)
+
+
+def format_summary(res: ResolveResult) -> str:
+    lines = [
+        f"tracklink resolve: run {res.run_id}",
+        f"  rows in            {res.rows_in:>12,}",
+        f"  quarantined        {res.quarantined:>12,}  {res.quarantine_reasons or ''}",
+        f"  resolved           {res.resolved:>12,}",
+        f"  check              {res.rows_in:,} in = {res.resolved:,} resolved + {res.quarantined:,} quarantined",
+        f"  unparsed -> null   {res.parse_issues or 'none'}",
+        f"  candidate pairs    {res.candidate_pairs:>12,}  {res.pairs_by_blocker}",
+        f"  linked pairs       {res.linked_pairs:>12,}",
+        f"  clusters           {res.clusters:>12,}  ({res.multi_record_clusters:,} with 2+ records)",
+        "  time               " + ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
+        + f"; total {sum(res.seconds.values()):.1f}s",
+    ]
+    for name, c in res.commits.items():
+        lines.append(f"  table {name:<12} {c.path} (version {c.version})")
+    if res.tracking_uri:
+        lines.append(f"  mlflow             {res.tracking_uri} (run {res.run_id})")
+    if res.scores:
+        lines.append(f"  quality            {format_scores(res.scores)}")
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="jobs.resolve", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--input", required=True, help="catalog Parquet/CSV/Delta, or a dapo CSV")
+    parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
+    parser.add_argument("--output", required=True, help="folder for the Delta tables")
+    parser.add_argument("--truth", default=None, metavar="COLUMN",
+                        help="ground-truth column of the input: evaluate at the end (never used to resolve)")
+    add_config_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cfg = load_config(args.config, args.overrides)
+    spark = get_spark(cfg.spark)
+    res = resolve(spark, cfg, args.input, args.input_format, args.output, args.truth)
+    print(format_summary(res))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

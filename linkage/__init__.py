@@ -1,0 +1,16 @@
+"""Linkage: score candidate pairs with Splink on Spark, then cluster them."""
+
+from linkage.clustering import ClusteringResult, cluster_pairs, connected_components
+from linkage.model import MODEL_COLUMNS, model_input, settings
+from linkage.scoring import ScoredPairs, train_and_score
+
+__all__ = [
+    "MODEL_COLUMNS",
+    "ClusteringResult",
+    "ScoredPairs",
+    "cluster_pairs",
+    "connected_components",
+    "model_input",
+    "settings",
+    "train_and_score",
+]

@@ -1,0 +1,1 @@
+"""What every job runs on: Spark session, errors, progress lines, MLflow tracking."""

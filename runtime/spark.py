@@ -1,0 +1,125 @@
+"""The SparkSession a job runs on.
+
+On spark-submit or Databricks a session already exists and is used as it is
+(its jars and Delta support are the cluster's business). Locally a session is
+built from `conf.SparkConfig`, with Splink's similarity jar attached.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from pyspark.sql import SparkSession
+
+from conf.config import SparkConfig
+from runtime.errors import EnvironmentProblem
+
+MIN_JAVA = 17
+
+
+def java_major_version() -> int | None:
+    """The major version of the `java` on PATH (or JAVA_HOME), or None if there is none."""
+    home = os.environ.get("JAVA_HOME")
+    java = os.path.join(home, "bin", "java") if home else shutil.which("java")
+    if not java or not os.path.exists(java):
+        return None
+    try:
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    m = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
+    if not m:
+        return None
+    major = int(m.group(1))
+    # Java 8 and older report themselves as 1.x.
+    return int(m.group(2)) if major == 1 and m.group(2) else major
+
+
+def check_java() -> None:
+    version = java_major_version()
+    if version is None:
+        raise EnvironmentProblem(
+            "Java not found: Spark needs Java 17+ "
+            "(e.g. `apt-get install openjdk-17-jre-headless`, or set JAVA_HOME)"
+        )
+    if version < MIN_JAVA:
+        raise EnvironmentProblem(f"Java {version} found, Spark 4 needs Java {MIN_JAVA}+")
+
+
+def splink_jar() -> str:
+    from splink.backends.spark import similarity_jar_location
+
+    return similarity_jar_location()
+
+
+def active_session() -> SparkSession | None:
+    return SparkSession.getActiveSession()
+
+
+def build_local_session(cfg: SparkConfig) -> SparkSession:
+    """A local session configured for tracklink (and for tests)."""
+    check_java()
+    # Workers must run this interpreter, or they miss pyarrow and the packages.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    if cfg.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    checkpoint_dir = cfg.checkpoint_dir or tempfile.mkdtemp(prefix="tracklink-ckpt-")
+    jars = [splink_jar()]
+    extra_jars = cfg.conf.get("spark.jars")
+    if extra_jars:
+        jars.append(extra_jars)
+    builder = (
+        SparkSession.builder.master(cfg.master)
+        .appName(cfg.app_name)
+        .config("spark.driver.memory", cfg.driver_memory)
+        .config("spark.sql.shuffle.partitions", str(cfg.shuffle_partitions))
+        .config("spark.default.parallelism", str(cfg.shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.adaptive.enabled", "true")
+        # Delta readers expect microsecond timestamps, not Spark's legacy INT96.
+        .config("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.warehouse.dir", os.path.join(checkpoint_dir, "warehouse"))
+        .config("spark.jars", ",".join(jars))
+    )
+    for key, value in cfg.conf.items():
+        if key != "spark.jars":
+            builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(os.path.join(checkpoint_dir, "checkpoints"))
+    return spark
+
+
+def get_spark(cfg: SparkConfig) -> SparkSession:
+    """The active session if there is one (spark-submit, Databricks), else a local one."""
+    spark = active_session()
+    if spark is None:
+        return build_local_session(cfg)
+    if not spark.sparkContext.getCheckpointDir():
+        base = cfg.checkpoint_dir or tempfile.mkdtemp(prefix="tracklink-ckpt-")
+        spark.sparkContext.setCheckpointDir(os.path.join(base, "checkpoints"))
+    return spark
+
+
+def session_has_delta(spark: SparkSession) -> bool:
+    """True when `format("delta")` works on this session (jars and extension present)."""
+    if "DATABRICKS_RUNTIME_VERSION" in os.environ:
+        return True
+    extensions = spark.conf.get("spark.sql.extensions", "") or ""
+    if "io.delta.sql.DeltaSparkSessionExtension" not in extensions:
+        return False
+    try:
+        jvm = spark.sparkContext._jvm
+        jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")
+        return True
+    except Exception:  # noqa: BLE001 - any JVM error means the jar is not there
+        return False

@@ -1,0 +1,89 @@
+"""Every run is an MLflow run: config, counts, timings, metrics, model artifacts.
+
+By default the store is a SQLite file under the output folder, so a run's
+tables and its tracking live side by side; `tracking.tracking_uri` points it
+anywhere else (a tracking server, Databricks' `databricks`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Any
+
+from conf.config import TrackingConfig
+
+
+def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    flat: dict[str, str] = {}
+    for key, value in tree.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and value:
+            flat.update(_flatten(value, name + "."))
+        else:
+            flat[name] = str(value)
+    return flat
+
+
+class RunTracker:
+    """A thin wrapper over one MLflow run; every call is a no-op when tracking is off."""
+
+    def __init__(self, cfg: TrackingConfig, output_dir: str, run_name: str) -> None:
+        self.cfg = cfg
+        self.output_dir = output_dir
+        self.run_name = run_name
+        self.run_id = uuid.uuid4().hex
+        self.tracking_uri: str | None = None
+        self._mlflow: Any = None
+
+    def __enter__(self) -> RunTracker:
+        if not self.cfg.enabled:
+            return self
+        import mlflow
+
+        local = Path(self.output_dir).resolve() / "mlruns"
+        uri = self.cfg.tracking_uri
+        if uri is None:
+            local.mkdir(parents=True, exist_ok=True)
+            uri = f"sqlite:///{local / 'mlflow.db'}"
+        mlflow.set_tracking_uri(uri)
+        experiment = mlflow.get_experiment_by_name(self.cfg.experiment)
+        if experiment is None:
+            artifacts = (local / "artifacts").as_uri() if self.cfg.tracking_uri is None else None
+            mlflow.create_experiment(self.cfg.experiment, artifact_location=artifacts)
+        mlflow.set_experiment(self.cfg.experiment)
+        run = mlflow.start_run(run_name=self.run_name)
+        self.run_id = run.info.run_id
+        self.tracking_uri = uri
+        self._mlflow = mlflow
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if self._mlflow is not None:
+            self._mlflow.end_run(status="FAILED" if exc_type else "FINISHED")
+
+    def params(self, tree: dict[str, Any]) -> None:
+        if self._mlflow is not None:
+            self._mlflow.log_params(_flatten(tree))
+
+    def metrics(self, values: dict[str, float | int]) -> None:
+        if self._mlflow is not None:
+            clean = {k: float(v) for k, v in values.items() if v is not None}
+            self._mlflow.log_metrics(clean)
+
+    def tags(self, values: dict[str, str]) -> None:
+        if self._mlflow is not None:
+            self._mlflow.set_tags(values)
+
+    def artifact_dict(self, obj: dict[str, Any] | list[Any], name: str) -> None:
+        if self._mlflow is not None:
+            self._mlflow.log_dict(obj, name)
+
+    def artifact_text(self, text: str, name: str) -> None:
+        if self._mlflow is not None:
+            self._mlflow.log_text(text, name)
+
+    def artifact_file(self, path: str, folder: str | None = None) -> None:
+        if self._mlflow is not None and os.path.exists(path):
+            self._mlflow.log_artifact(path, folder)

@@ -1,0 +1,263 @@
+"""Named Delta tables under one output folder, behind one small interface.
+
+Two engines, chosen once per store:
+
+* `spark`: the session has Delta (a cluster, Databricks): plain `format("delta")`.
+* `delta-rs`: it does not (delta-spark's jars come from Maven Central, which a
+  machine may not reach). Executors still write the data: Spark writes Parquet
+  files into a fresh folder inside the table, and the driver commits exactly
+  those files with delta-rs, reading only their footers. A run that dies before
+  the commit leaves unreferenced files and the table at its previous version.
+
+Either way the result is a standard Delta table that any Delta reader opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+import pyarrow as pa
+import pyarrow.fs as pafs
+import pyarrow.parquet as pq
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
+from pyspark.sql.types import StructField, StructType
+
+from runtime.errors import InputError
+from runtime.spark import session_has_delta
+
+WriteMode = Literal["append", "overwrite"]
+Engine = Literal["auto", "spark", "delta-rs"]
+
+
+@dataclass(frozen=True)
+class Commit:
+    table: str
+    path: str
+    version: int
+
+
+def is_delta_table(path: str) -> bool:
+    from deltalake import DeltaTable
+
+    try:
+        return DeltaTable.is_deltatable(path)
+    except Exception:  # noqa: BLE001 - an unreadable location is simply not a table
+        return False
+
+
+def _nullable(schema: StructType) -> StructType:
+    # A NOT NULL column in the table schema would turn later writes into
+    # constraint checks; tracklink validates its own columns instead.
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
+
+
+class _Engine(Protocol):
+    def write(
+        self,
+        df: DataFrame,
+        path: str,
+        mode: WriteMode,
+        metadata: dict[str, Any],
+        properties: dict[str, str],
+    ) -> int: ...
+
+    def read(self, path: str, version: int | None) -> DataFrame: ...
+
+    def version(self, path: str) -> int | None: ...
+
+
+class SparkDeltaEngine:
+    """delta-spark on a session that has the jars (or Databricks' native Delta)."""
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+
+    def write(self, df, path, mode, metadata, properties):
+        writer = df.write.format("delta").mode(mode).option("userMetadata", json.dumps(metadata))
+        if mode == "overwrite":
+            writer = writer.option("overwriteSchema", "true")
+        for key, value in properties.items():
+            writer = writer.option(key, value)
+        writer.save(path)
+        return self.version(path)  # type: ignore[return-value]
+
+    def read(self, path, version):
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.load(path)
+
+    def version(self, path):
+        from delta.tables import DeltaTable
+
+        if not DeltaTable.isDeltaTable(self.spark, path):
+            return None
+        return DeltaTable.forPath(self.spark, path).history(1).collect()[0]["version"]
+
+
+class RustDeltaEngine:
+    """Spark writes Parquet, delta-rs commits it: Delta without the Delta jars."""
+
+    DATA_DIR = "data"
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+
+    @staticmethod
+    def _stats(meta: pq.FileMetaData) -> str:
+        """Delta file statistics: row and null counts, min/max of numeric columns.
+        String bounds are left out: a truncated max would be a wrong bound."""
+        nulls: dict[str, int] = {}
+        mins: dict[str, Any] = {}
+        maxs: dict[str, Any] = {}
+        schema = meta.schema.to_arrow_schema()
+        for fld in schema:
+            col_idx = [j for j in range(meta.num_columns) if meta.schema.column(j).path == fld.name]
+            if not col_idx:
+                continue  # nested column: no top-level statistics
+            j = col_idx[0]
+            n_null, lo, hi, ok = 0, None, None, True
+            for rg in range(meta.num_row_groups):
+                st = meta.row_group(rg).column(j).statistics
+                if st is None or not st.has_null_count:
+                    ok = False
+                    break
+                n_null += st.null_count
+                if st.has_min_max and st.physical_type in ("INT32", "INT64", "DOUBLE", "FLOAT"):
+                    lo = st.min if lo is None else min(lo, st.min)
+                    hi = st.max if hi is None else max(hi, st.max)
+            if not ok:
+                continue
+            nulls[fld.name] = n_null
+            if lo is not None and str(fld.type) in ("int32", "int64", "double", "float"):
+                mins[fld.name], maxs[fld.name] = lo, hi
+        return json.dumps(
+            {"numRecords": meta.num_rows, "minValues": mins, "maxValues": maxs, "nullCount": nulls}
+        )
+
+    def _written_files(self, path: str, folder: str) -> list[Any]:
+        from deltalake.transaction import AddAction
+
+        fs, root = pafs.FileSystem.from_uri(os.path.abspath(path) if "://" not in path else path)
+        infos = fs.get_file_info(pafs.FileSelector(f"{root}/{folder}", recursive=True))
+        actions = []
+        for info in infos:
+            name = os.path.basename(info.path)
+            if info.type != pafs.FileType.File:
+                continue
+            if not name.endswith(".parquet"):
+                fs.delete_file(info.path)  # _SUCCESS and .crc files: not part of the table
+                continue
+            with fs.open_input_file(info.path) as fh:
+                meta = pq.read_metadata(fh)
+            actions.append(
+                AddAction(
+                    path=os.path.relpath(info.path, root),
+                    size=info.size,
+                    partition_values={},
+                    modification_time=int(time.time() * 1000),
+                    data_change=True,
+                    stats=self._stats(meta),
+                )
+            )
+        return actions
+
+    def write(self, df, path, mode, metadata, properties):
+        from deltalake import CommitProperties, DeltaTable, Schema
+        from deltalake.transaction import create_table_with_add_actions
+
+        folder = f"{self.DATA_DIR}/{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+        df.write.mode("errorifexists").parquet(os.path.join(path, folder))
+        actions = self._written_files(path, folder)
+        arrow_schema = to_arrow_schema(_nullable(df.schema))
+        commit = CommitProperties(
+            custom_metadata={"userMetadata": json.dumps(metadata), "tracklink": metadata}
+        )
+        if is_delta_table(path):
+            table = DeltaTable(path)
+            table.create_write_transaction(actions, mode, arrow_schema, commit_properties=commit)
+        else:
+            create_table_with_add_actions(
+                path,
+                Schema.from_arrow(arrow_schema),
+                actions,
+                mode="error",
+                configuration=properties or None,
+                commit_properties=commit,
+            )
+        return DeltaTable(path).version()
+
+    def read(self, path, version):
+        from deltalake import DeltaTable
+
+        table = DeltaTable(path, version=version)
+        # delta-rs hands out an arro3 schema; pyarrow takes it over the C data interface.
+        schema = from_arrow_schema(pa.schema(table.schema().to_arrow()), prefer_timestamp_ntz=False)
+        files = table.file_uris()
+        if not files:
+            return self.spark.createDataFrame([], schema)
+        # An explicit schema: a plain read silently drops columns added later.
+        return self.spark.read.schema(schema).parquet(*files)
+
+    def version(self, path):
+        from deltalake import DeltaTable
+
+        return DeltaTable(path).version() if is_delta_table(path) else None
+
+
+def make_engine(spark: SparkSession, engine: Engine = "auto") -> _Engine:
+    if engine == "spark" or (engine == "auto" and session_has_delta(spark)):
+        return SparkDeltaEngine(spark)
+    return RustDeltaEngine(spark)
+
+
+class DeltaStore:
+    """The Delta tables of one output folder: write, read (any version), version."""
+
+    def __init__(self, spark: SparkSession, root: str, engine: Engine = "auto") -> None:
+        self.spark = spark
+        self.root = root
+        self._engine = make_engine(spark, engine)
+
+    @property
+    def engine_name(self) -> str:
+        return "spark" if isinstance(self._engine, SparkDeltaEngine) else "delta-rs"
+
+    def path(self, table: str) -> str:
+        return os.path.join(self.root, table)
+
+    def write(
+        self,
+        df: DataFrame,
+        table: str,
+        mode: WriteMode = "overwrite",
+        metadata: dict[str, Any] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> Commit:
+        """Write `df` as one new version of `table`; `properties` apply when it is created."""
+        path = self.path(table)
+        version = self._engine.write(df, path, mode, metadata or {}, properties or {})
+        return Commit(table, path, version)
+
+    def read(self, table: str, version: int | None = None) -> DataFrame:
+        path = self.path(table)
+        if self._engine.version(path) is None:
+            raise InputError(f"no Delta table at {path}")
+        return self._engine.read(path, version)
+
+    def version(self, table: str) -> int | None:
+        return self._engine.version(self.path(table))
+
+
+def read_delta(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
+    """Read a Delta table at `path` with whichever engine this session supports."""
+    engine = make_engine(spark)
+    if engine.version(path) is None:
+        raise InputError(f"no Delta table at {path}")
+    return engine.read(path, version)
