@@ -32,6 +32,12 @@ def _keys(name: str) -> Column:
         return F.when(
             title.isNotNull() & artist.isNotNull(), F.array(F.concat_ws("|", title, artist))
         )
+    if name == "artist_duration":
+        # Catches a mangled title ("Hard" for "Hard on Me") by an intact artist.
+        return F.when(
+            artist.isNotNull() & F.col("duration_s").isNotNull(),
+            F.transform(_duration_buckets(), lambda b: F.concat_ws("|", artist, b)),
+        )
     if name == "title_duration":
         return F.when(
             title.isNotNull() & F.col("duration_s").isNotNull(),

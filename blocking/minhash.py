@@ -65,8 +65,10 @@ class BandHasher:
 
 
 def shingled_text() -> Column:
-    """The text that is shingled: normalised title and main artist."""
-    return F.concat_ws(" ", F.col("title_norm"), F.coalesce(F.col("artist_norm"), F.lit("")))
+    """The text that is shingled: normalised title and main artist, without
+    spaces, so that a feed that drops spaces ("NoBombardeen") still overlaps."""
+    text = F.concat_ws("", F.col("title_norm"), F.coalesce(F.col("artist_norm"), F.lit("")))
+    return F.regexp_replace(text, r"\s+", "")
 
 
 def minhash_band_keys(records: DataFrame, cfg: MinHashConfig) -> DataFrame:

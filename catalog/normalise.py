@@ -100,13 +100,8 @@ def normalise_values(
     kind_value = parsed("kind", kind, parse_kind(kind))
     kind_norm = kind_value or ("video" if pt.video else "audio")
 
-    title_norm = pt.title
-    if title_norm is None and not is_null(title):
-        # A title made only of symbols ("!!!") is still a title.
-        title_norm = clean(str(title)) or str(title).strip().lower()
-
     return (
-        title_norm,
+        pt.title,
         credit.main,
         list(credit.names),
         clean(pt.album),

@@ -200,11 +200,36 @@ def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
 
 # --- titles ---------------------------------------------------------------------
 
-_BRACKETED = re.compile(r"\s*[(\[{]([^()\[\]{}]*)[)\]}]")
+_OPEN, _CLOSE = "([{", ")]}"
 _DASH = " - "
-_TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*(?=\S)")
+_TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*")
 _YEAR_SEGMENT = re.compile(r"^(\d{4}|unknown)$")
 _TRAILING_FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(.+)$", re.IGNORECASE)
+
+
+def bracket_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each top-level bracketed segment, nested brackets inside
+    it included: "A (B (C))" has one, "(B (C))". Unbalanced brackets are text."""
+    spans, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        if ch in _OPEN:
+            if depth == 0:
+                start = i
+            depth += 1
+        elif ch in _CLOSE and depth:
+            depth -= 1
+            if depth == 0:
+                spans.append((start, i + 1))
+    return spans
+
+
+def without_brackets(text: str) -> str:
+    out, last = [], 0
+    for start, end in bracket_spans(text):
+        out.append(text[last:start])
+        last = end
+    out.append(text[last:])
+    return " ".join("".join(out).split())
 
 
 def version_tag(segment: str) -> str | None:
@@ -255,19 +280,24 @@ def _split_packed(title: str, artist: str | None, album: str | None) -> tuple[st
         return title, artist, album, versions
     c_left, c_right = clean(left), clean(right)
     c_artist, c_album = clean(artist), clean(album)
-    if version_tag(right) or is_video_segment(right):
+    # "Artist - Song (Club Mix)": the version belongs to the song, so only an
+    # unbracketed tail ("Song - Live at Wembley") is a version segment.
+    bare_right = without_brackets(right)
+    if bare_right and (version_tag(bare_right) or is_video_segment(bare_right)):
         versions.append(right)
         return left, artist, album, versions
-    if c_artist and similar(_drop_article(c_left), _drop_article(c_artist)):
+    if artist is None:
+        # With no artist field, "Artist - Title" is the packing feeds use; the
+        # album may well equal the title (a single), so it cannot decide.
+        return right, raw_or_none(left), album, versions
+    if similar(_drop_article(c_left), _drop_article(c_artist)):
         return right, artist, album, versions
-    if c_artist and similar(_drop_article(c_right), _drop_article(c_artist)):
+    if similar(_drop_article(c_right), _drop_article(c_artist)):
         return left, artist, album, versions
+    if album is None:
+        return left, artist, raw_or_none(right), versions
     if c_album and similar(c_right, c_album):
         return left, artist, album, versions
-    if artist is None:
-        return right, left.strip(), album, versions
-    if album is None:
-        return left, artist, right.strip(), versions
     return title, artist, album, versions
 
 
@@ -291,6 +321,8 @@ def parse_title(
         return ParsedTitle(None, artist, album, year_hint=year_hint)
 
     title = _strip_track_prefix(raw_title.strip(), track_number)
+    if not title.strip():  # "007-": a track number and nothing else
+        return ParsedTitle(None, artist, album, year_hint=year_hint)
     title, artist, album, dash_segments = _split_packed(title, artist, album)
 
     featured: list[str] = []
@@ -322,13 +354,18 @@ def parse_title(
     for segment in dash_segments:
         classify(segment)
 
-    def bracket(m: re.Match[str]) -> str:
-        if classify(m.group(1)):
-            return " "
-        kept.append(m.group(1))
-        return m.group(0)
-
-    title = _BRACKETED.sub(bracket, title)
+    pieces, last = [], 0
+    for start, end in bracket_spans(title):
+        pieces.append(title[last:start])
+        inner = title[start + 1 : end - 1]
+        if classify(inner):
+            pieces.append(" ")
+        else:
+            kept.append(inner)
+            pieces.append(title[start:end])
+        last = end
+    pieces.append(title[last:])
+    title = "".join(pieces)
     if m := _TRAILING_FEAT.search(title):
         featured.append(m.group(1))
         title = title[: m.start()]
@@ -346,7 +383,6 @@ def parse_title(
         version = "remaster"
     else:
         version = "original"
-    cleaned = clean(title)
-    if cleaned is None and kept:
-        cleaned = clean(" ".join(kept))
+    # A title made only of symbols ("!!!") or of kept brackets is still a title.
+    cleaned = clean(title) or clean(" ".join(kept)) or title.strip().lower() or None
     return ParsedTitle(cleaned, artist, album, version, featured, video, year_hint)

@@ -55,14 +55,14 @@ class MinHashConfig(_Section):
     enabled: bool = True
     # Character n-grams of "title | first artist" (normalised).
     shingle_size: int = Field(3, ge=1, le=8)
-    bands: int = Field(16, ge=1)
-    rows: int = Field(4, ge=1)
+    bands: int = Field(24, ge=1)
+    rows: int = Field(3, ge=1)
     seed: int = 1
 
 
 class BlockingConfig(_Section):
-    exact_keys: list[Literal["isrc", "title_artist", "title_duration"]] = Field(
-        default_factory=lambda: ["isrc", "title_artist", "title_duration"]
+    exact_keys: list[Literal["isrc", "title_artist", "title_duration", "artist_duration"]] = Field(
+        default_factory=lambda: ["isrc", "title_artist", "title_duration", "artist_duration"]
     )
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     # Skew guard: a key shared by more records than this ("intro", "track 1")

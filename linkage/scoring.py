@@ -11,6 +11,7 @@ Scored pairs schema: `record_id_l`, `record_id_r`, `match_weight` (double),
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +20,7 @@ from pyspark.sql import functions as F
 
 from conf.config import LinkageConfig
 from linkage.model import model_input, settings
+from runtime.progress import get_logger
 
 
 @dataclass
@@ -27,29 +29,31 @@ class ScoredPairs:
     model_json: dict[str, Any]
 
 
-def _quiet_splink() -> None:
-    logging.getLogger("splink").setLevel(logging.WARNING)
-
-
 def train_and_score(
     spark: SparkSession, records: DataFrame, candidates: DataFrame, cfg: LinkageConfig
 ) -> ScoredPairs:
     """Fit the model on `records` and score `candidates` (record_id_l < record_id_r)."""
     from splink import Linker, SparkAPI, block_on
 
-    _quiet_splink()
+    log = get_logger()
     db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
     registered = db_api.register(model_input(records))
-    linker = Linker(registered, settings(cfg))
+    linker = Linker(registered, settings(cfg), log_level=logging.WARNING)
 
+    t0 = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(
         [block_on("title_norm", "artist_norm")], recall=cfg.prior_recall
     )
+    log.info("  prior estimated in %.1f s", time.perf_counter() - t0)
+    t0 = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+    log.info("  u estimated from %s sampled pairs in %.1f s", f"{cfg.u_max_pairs:,.0f}",
+             time.perf_counter() - t0)
     for columns in cfg.em_blocking:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*columns), estimate_without_term_frequencies=False
-        )
+        t0 = time.perf_counter()
+        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
+        log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
+    t0 = time.perf_counter()
 
     blocked = candidates.select(
         F.lit("0").alias("match_key"),
@@ -64,4 +68,6 @@ def train_and_score(
         F.col("match_weight").cast("double"),
         F.col("match_probability").cast("double"),
     ).join(candidates, ["record_id_l", "record_id_r"], "inner")
-    return ScoredPairs(scored, linker.misc.save_model_to_json())
+    model = linker.misc.save_model_to_json()
+    log.info("  predict planned in %.1f s", time.perf_counter() - t0)
+    return ScoredPairs(scored, model)
