@@ -283,7 +283,8 @@ def _split_packed(title: str, artist: str | None, album: str | None) -> tuple[st
     # "Artist - Song (Club Mix)": the version belongs to the song, so only an
     # unbracketed tail ("Song - Live at Wembley") is a version segment.
     bare_right = without_brackets(right)
-    if bare_right and (version_tag(bare_right) or is_video_segment(bare_right)):
+    is_tail = bare_right and _DASH not in bare_right
+    if is_tail and (version_tag(bare_right) or is_video_segment(bare_right)):
         versions.append(right)
         return left, artist, album, versions
     if artist is None:

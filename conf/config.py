@@ -76,11 +76,30 @@ class LinkageConfig(_Section):
     # Prior that two random records match, estimated from these deterministic rules.
     prior_recall: float = Field(0.7, gt=0, le=1)
     em_max_iterations: int = Field(25, ge=1)
-    # One EM session per entry; each entry is the columns that block it.
+    # One EM session per entry; each entry lists the columns or SQL expressions
+    # that block it. Together they must leave every learned comparison free once.
     em_blocking: list[list[str]] = Field(
-        default_factory=lambda: [["title_norm"], ["artist_norm"]]
+        default_factory=lambda: [["title_norm", "floor(duration_s / 4)"], ["artist_norm", "album_norm"]]
+    )
+    # m-probabilities fixed by what a recording is, one per non-null level, in
+    # level order. Left to EM, these learn "same song" (a live take agrees in
+    # title and artist) instead of "same recording".
+    fixed_m: dict[str, list[float]] = Field(
+        default_factory=lambda: {
+            "version_class": [0.999, 0.001],
+            "duration_s": [0.9, 0.05, 0.04, 0.01],
+        }
     )
     seed: int = 42
+
+    @model_validator(mode="after")
+    def _check_fixed_m(self) -> LinkageConfig:
+        for column, values in self.fixed_m.items():
+            if any(not 0 < v < 1 for v in values):
+                raise ValueError(f"fixed_m.{column}: every m-probability must lie in (0, 1)")
+            if abs(sum(values) - 1) > 1e-6:
+                raise ValueError(f"fixed_m.{column}: m-probabilities must sum to 1")
+        return self
 
 
 class ClusteringConfig(_Section):

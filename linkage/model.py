@@ -39,24 +39,19 @@ def model_input(records: DataFrame) -> DataFrame:
     ).select(*MODEL_COLUMNS)
 
 
-def settings(cfg: LinkageConfig):  # -> splink.SettingsCreator
+def _levels():
+    """Each comparison's levels, in order, null level first."""
     import splink.comparison_level_library as cll
-    import splink.comparison_library as cl
-    from splink import SettingsCreator
 
-    title = cl.CustomComparison(
-        output_column_name="title_norm",
-        comparison_levels=[
+    return {
+        "title_norm": [
             cll.NullLevel("title_norm"),
             cll.ExactMatchLevel("title_norm", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("title_norm", 0.95),
             cll.JaroWinklerLevel("title_norm", 0.85),
             cll.ElseLevel(),
         ],
-    )
-    artist = cl.CustomComparison(
-        output_column_name="artist_norm",
-        comparison_levels=[
+        "artist_norm": [
             cll.NullLevel("artist_norm"),
             cll.ExactMatchLevel("artist_norm", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("artist_norm", 0.92),
@@ -64,48 +59,60 @@ def settings(cfg: LinkageConfig):  # -> splink.SettingsCreator
             cll.JaroWinklerLevel("artist_norm", 0.8),
             cll.ElseLevel(),
         ],
-    )
-    album = cl.CustomComparison(
-        output_column_name="album_norm",
-        comparison_levels=[
+        "album_norm": [
             cll.NullLevel("album_norm"),
             cll.ExactMatchLevel("album_norm"),
             cll.JaroWinklerLevel("album_norm", 0.9),
             cll.ElseLevel(),
         ],
-    )
-    duration = cl.CustomComparison(
-        output_column_name="duration_s",
-        comparison_levels=[
+        "duration_s": [
             cll.NullLevel("duration_s"),
             cll.AbsoluteDifferenceLevel("duration_s", 1.5),
             cll.AbsoluteDifferenceLevel("duration_s", 4),
             cll.AbsoluteDifferenceLevel("duration_s", 15),
             cll.ElseLevel(),
         ],
-    )
-    year = cl.CustomComparison(
-        output_column_name="year",
-        comparison_levels=[
+        "year": [
             cll.NullLevel("year"),
             cll.ExactMatchLevel("year"),
             cll.AbsoluteDifferenceLevel("year", 1),
             cll.ElseLevel(),
         ],
-    )
+        "isrc_norm": [cll.NullLevel("isrc_norm"), cll.ExactMatchLevel("isrc_norm"), cll.ElseLevel()],
+        "track_no": [cll.NullLevel("track_no"), cll.ExactMatchLevel("track_no"), cll.ElseLevel()],
+        "version_class": [
+            cll.NullLevel("version_class"),
+            cll.ExactMatchLevel("version_class"),
+            cll.ElseLevel(),
+        ],
+    }
+
+
+def settings(cfg: LinkageConfig, present: set[str] | None = None):  # -> splink.SettingsCreator
+    """Splink settings; comparisons on columns with no value at all (`present`
+    excludes them, e.g. ISRCs in a feed without any) are left out."""
+    import splink.comparison_library as cl
+    from splink import SettingsCreator
+
+    comparisons = []
+    for column, levels in _levels().items():
+        if present is not None and column not in present:
+            continue
+        fixed = cfg.fixed_m.get(column)
+        if fixed is not None:
+            if len(fixed) != len(levels) - 1:
+                raise ValueError(
+                    f"linkage.fixed_m.{column} needs {len(levels) - 1} values, one per non-null level"
+                )
+            levels = [levels[0]] + [
+                lvl.configure(m_probability=m, fix_m_probability=True)
+                for lvl, m in zip(levels[1:], fixed, strict=True)
+            ]
+        comparisons.append(cl.CustomComparison(output_column_name=column, comparison_levels=levels))
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="record_id",
-        comparisons=[
-            title,
-            artist,
-            album,
-            duration,
-            year,
-            cl.ExactMatch("isrc_norm"),
-            cl.ExactMatch("track_no"),
-            cl.ExactMatch("version_class"),
-        ],
+        comparisons=comparisons,
         max_iterations=cfg.em_max_iterations,
         retain_matching_columns=False,
         retain_intermediate_calculation_columns=False,

@@ -19,7 +19,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from conf.config import LinkageConfig
-from linkage.model import model_input, settings
+from linkage.model import MODEL_COLUMNS, model_input, settings
 from runtime.progress import get_logger
 
 
@@ -29,6 +29,12 @@ class ScoredPairs:
     model_json: dict[str, Any]
 
 
+def present_columns(inputs: DataFrame) -> set[str]:
+    """The model columns that hold at least one value."""
+    counts = inputs.agg(*[F.count(F.col(c)).alias(c) for c in inputs.columns]).collect()[0]
+    return {c for c in inputs.columns if counts[c]}
+
+
 def train_and_score(
     spark: SparkSession, records: DataFrame, candidates: DataFrame, cfg: LinkageConfig
 ) -> ScoredPairs:
@@ -36,9 +42,15 @@ def train_and_score(
     from splink import Linker, SparkAPI, block_on
 
     log = get_logger()
-    db_api = SparkAPI(spark_session=spark, break_lineage_method="persist")
-    registered = db_api.register(model_input(records))
-    linker = Linker(registered, settings(cfg), log_level=logging.WARNING)
+    # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
+    db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    inputs = model_input(records)
+    present = present_columns(inputs)
+    absent = sorted(set(MODEL_COLUMNS) - present - {"record_id", "artist_names"})
+    if absent:
+        log.info("  no values at all in %s: left out of the model", ", ".join(absent))
+    registered = db_api.register(inputs)
+    linker = Linker(registered, settings(cfg, present), log_level=logging.WARNING)
 
     t0 = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(
@@ -50,6 +62,10 @@ def train_and_score(
     log.info("  u estimated from %s sampled pairs in %.1f s", f"{cfg.u_max_pairs:,.0f}",
              time.perf_counter() - t0)
     for columns in cfg.em_blocking:
+        missing = [c for c in MODEL_COLUMNS if c not in present and any(c in e for e in columns)]
+        if missing:
+            log.info("  EM blocked on %s skipped: no values in %s", "+".join(columns), ", ".join(missing))
+            continue
         t0 = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)

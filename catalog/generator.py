@@ -1,0 +1,441 @@
+"""A deterministic generator of a realistic, dirty music catalogue with ground truth.
+
+The world: artists write songs (works); each work has recordings (the studio
+original, and sometimes a live take, a remix, an acoustic version, a radio edit
+or a cover by another artist); each recording is released several times (album,
+single, compilation, remaster: a remaster is the same recording) and each release
+reaches tracklink through a source feed with its own habits and noise; some
+recordings have music videos.
+
+Ground truth columns:
+* `true_entity_id`: what a record should resolve to: its recording (audio) or
+  its video (a video is its own entity, linked to the audio it carries).
+* `true_recording_id`: the audio recording (for a video, the one it carries).
+* `true_work_id`: the song.
+* `true_version`: original, live, remix, acoustic, edit or cover.
+
+Everything is a function of (seed, work id), so the catalogue is the same on
+every machine and partitioning, and it is generated on the executors:
+10M rows are as easy as 10k.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+OUTPUT_COLUMNS = [
+    "record_id", "source", "title", "artists", "album", "duration_ms", "isrc",
+    "release_year", "kind", "track_number",
+    "true_entity_id", "true_recording_id", "true_work_id", "true_version",
+]
+SCHEMA = StructType([StructField(c, StringType()) for c in OUTPUT_COLUMNS])
+
+# --- vocabulary ------------------------------------------------------------------
+
+_FIRST = ("José Zoë Björn Amélie Léa Chloé Mónica Renée Jürgen Søren Anaïs Raúl Noémie "
+          "Ana Ben Carla Dan Eva Finn Gina Hugo Iris Jack Kate Leo Maya Nina Omar Paul "
+          "Rosa Sam Tara Umar Vera Will Yara Zack Marcus Olivia Lucas Emma Mateo Sofia Luca "
+          "Aaliyah Kenji Priya Ayo Ingrid Dmitri Elif Nadia Tomás").split()
+_LAST = ("García Müller Dubois Núñez Åberg Lefèvre Östlund Peña Smith Jones Brown Taylor "
+         "Wilson Moore Clark Lewis Young Walker Hall Allen King Wright Scott Green Baker "
+         "Adams Nelson Hill Campbell Rivera Cooper Reed Ward Brooks Gray James Bennett Wood "
+         "Hughes Price Kelly Sanders Okafor Tanaka Kowalski Novak Silva Rossi Costa").split()
+_ADJ = ("Blue Golden Silent Electric Broken Wild Lonely Burning Frozen Endless Velvet "
+        "Neon Crystal Hollow Bright Dark Sweet Bitter Little Crimson Midnight Summer "
+        "Savage Gentle Lost Holy Restless Secret Silver Wicked Lucky Quiet Heavy").split()
+_NOUN = ("Heart Night River Fire Dream Road Rain Star Ocean City Shadow Light Wolf Garden "
+         "Mirror Storm Angel Echo Ghost Sky Moon Sun Diamond Thunder Paradise Memory Island "
+         "Highway Letter Window Horizon Flame Ember Machine Kingdom Signal Wave Forest Harbor "
+         "Canyon Tide Lullaby Velvet Satellite Avenue Harmony Compass").split()
+_VERB = ("Love Hold Leave Call Save Chase Follow Break Find Lose Miss Feel Need Want Touch "
+         "Remember Forget Believe Dance Run Wait Fall Shine Burn Fly").split()
+_FOREIGN = ("Corazón Canción Été Mañana Liebe Nacht Ciel Lumière Sueño Fräulein Soleil "
+            "Décembre Cœur Straße Amor Señorita Niña Garçon Forêt Mädchen").split()
+# Titles that many unrelated songs share: they make oversized blocks.
+_COMMON_TITLES = ("Intro", "Outro", "Interlude", "Untitled", "Home", "Love", "Hello",
+                  "Forever", "Reprise", "Skit")
+_VENUES = ("Wembley Stadium", "Madison Square Garden", "the Royal Albert Hall", "Glastonbury",
+           "Red Rocks", "Olympia Paris", "the BBC", "Budokan", "the Hollywood Bowl")
+_COMPILATIONS = ("Greatest Hits", "The Best Of", "Essentials", "Summer Hits {y}",
+                 "NOW That's What I Call Music! {n}", "Ultimate Collection", "Chill Out {y}",
+                 "Hits of the {d}s", "Club Anthems {y}", "Acoustic Sessions")
+_REMIXERS = ("Kygo", "Tiësto", "Calvin Harris", "Purple Disco Machine", "Armand van Helden",
+             "Dimitri Vegas", "Solomun", "Fred again..", "Honey Dijon", "Todd Terry")
+
+SOURCES = ("label_feed", "distributor", "store", "partner", "video_platform")
+_AUDIO_SOURCES = SOURCES[:4]
+_AUDIO_SOURCE_WEIGHTS = np.array([0.3, 0.25, 0.25, 0.2])
+
+
+@dataclass(frozen=True)
+class SourceHabits:
+    typo: float  # chance of a typo in title and in artist
+    isrc: float  # chance the ISRC is delivered
+    pack_artist: float  # "Artist - Title" in title, artist empty
+    feat_style: str  # where a featured artist goes
+    case: str  # as_is, lower, upper, title, mixed
+    drop_accents: float
+    album: float  # chance the album is delivered
+    year: float  # chance the year is delivered
+    two_digit_year: float
+    duration: str  # ms, s, mmss, ms_jitter
+    track_prefix: float  # "07 - Title"
+    drop_the: float  # "The Killers" -> "Killers"
+
+
+HABITS = {
+    "label_feed": SourceHabits(0.01, 0.95, 0.0, "credit", "as_is", 0.0, 0.98, 0.95, 0.0, "ms", 0.0, 0.0),
+    "distributor": SourceHabits(0.03, 0.7, 0.4, "title_paren", "as_is", 0.5, 0.9, 0.8, 0.3, "s", 0.0, 0.1),
+    "store": SourceHabits(0.02, 0.5, 0.0, "title_ft", "mixed", 0.1, 0.95, 0.9, 0.0, "mmss", 0.1, 0.0),
+    "partner": SourceHabits(0.08, 0.3, 0.1, "credit_and", "lower", 0.8, 0.6, 0.6, 0.5, "ms_jitter", 0.0, 0.5),
+    "video_platform": SourceHabits(0.02, 0.1, 0.6, "title_paren", "as_is", 0.0, 0.0, 0.5, 0.0, "s", 0.0, 0.0),
+}
+
+
+def _hash_id(prefix: str, *parts: object) -> str:
+    key = ":".join(map(str, (prefix, *parts))).encode()
+    digest = hashlib.blake2b(key, digest_size=8).hexdigest()
+    return f"{prefix}{digest}"
+
+
+def _pick(rng: np.random.Generator, options):
+    return options[int(rng.integers(len(options)))]
+
+
+def artist_name(seed: int, artist_id: int) -> str:
+    """The name of an artist: the same for every work that credits it."""
+    rng = np.random.default_rng([seed, 7, artist_id])
+    style = rng.random()
+    if style < 0.45:
+        return f"{_pick(rng, _FIRST)} {_pick(rng, _LAST)}"
+    if style < 0.7:
+        return f"The {_pick(rng, _ADJ)} {_pick(rng, _NOUN)}s"
+    if style < 0.82:
+        return f"{_pick(rng, _ADJ)} {_pick(rng, _NOUN)}"
+    if style < 0.9:
+        return f"DJ {_pick(rng, _FIRST)}"
+    if style < 0.96:
+        return f"{_pick(rng, _FIRST)} & The {_pick(rng, _NOUN)}s"
+    return _pick(rng, _NOUN) + _pick(rng, _NOUN).lower()
+
+
+def song_title(rng: np.random.Generator) -> str:
+    style = rng.random()
+    if style < 0.02:
+        return _pick(rng, _COMMON_TITLES)
+    if style < 0.25:
+        return f"{_pick(rng, _ADJ)} {_pick(rng, _NOUN)}"
+    if style < 0.4:
+        return f"{_pick(rng, _VERB)} My {_pick(rng, _NOUN)}"
+    if style < 0.52:
+        return f"{_pick(rng, _NOUN)} of {_pick(rng, _NOUN)}s"
+    if style < 0.62:
+        return f"I {_pick(rng, _VERB)} You"
+    if style < 0.72:
+        return f"{_pick(rng, _FOREIGN)} {_pick(rng, _NOUN)}"
+    if style < 0.82:
+        return f"{_pick(rng, _VERB)} {_pick(rng, ['Me', 'You', 'Us', 'It'])} {_pick(rng, ['Down', 'Again', 'Tonight', 'Home', 'Now'])}"
+    if style < 0.92:
+        return f"The {_pick(rng, _ADJ)} {_pick(rng, _NOUN)}"
+    return _pick(rng, _NOUN)
+
+
+# --- noise --------------------------------------------------------------------
+
+_ACCENTED = "áàâäãåéèêëíìîïóòôöõøúùûüñçÁÀÂÄÃÅÉÈÊËÍÌÎÏÓÒÔÖÕØÚÙÛÜÑÇ"
+_PLAIN = "aaaaaaeeeeiiiioooooouuuuncAAAAAAEEEEIIIIOOOOOOUUUUNC"
+_STRIP_ACCENTS = str.maketrans(_ACCENTED, _PLAIN)
+
+
+def typo(rng: np.random.Generator, text: str) -> str:
+    letters = [i for i, ch in enumerate(text) if ch.isalpha()]
+    if len(letters) < 4:
+        return text
+    i = letters[int(rng.integers(1, len(letters)))]
+    kind = rng.random()
+    if kind < 0.3 and i + 1 < len(text):  # transposition
+        return text[:i] + text[i + 1] + text[i] + text[i + 2 :]
+    if kind < 0.55:  # deletion
+        return text[:i] + text[i + 1 :]
+    if kind < 0.8:  # doubling
+        return text[:i] + text[i] + text[i:]
+    return text[:i] + "etaoinsrhl"[int(rng.integers(10))] + text[i + 1 :]  # substitution
+
+
+def recase(rng: np.random.Generator, text: str, case: str) -> str:
+    if case == "mixed":
+        case = _pick(rng, ["as_is", "as_is", "upper", "title", "lower"])
+    if case == "lower":
+        return text.lower()
+    if case == "upper":
+        return text.upper()
+    if case == "title":
+        return text.title()
+    return text
+
+
+def format_duration(rng: np.random.Generator, seconds: float, style: str) -> str:
+    if style == "ms":
+        return str(int(round(seconds * 1000)))
+    if style == "ms_jitter":
+        return str(int(round((seconds + rng.uniform(-1.5, 1.5)) * 1000)))
+    if style == "s":
+        return str(int(round(seconds)))
+    s = int(round(seconds))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def format_year(rng: np.random.Generator, year: int, habits: SourceHabits) -> str | None:
+    if rng.random() > habits.year:
+        return None
+    if rng.random() < habits.two_digit_year:
+        return _pick(rng, [f"{year % 100:02d}", f"'{year % 100:02d}"])
+    return str(year)
+
+
+def version_suffix(rng: np.random.Generator, version: str, remixer: str, year: int) -> str:
+    options = {
+        "live": [" (Live)", " - Live", f" (Live at {_pick(rng, _VENUES)})", " [Live]",
+                 f" - Live at {_pick(rng, _VENUES)} {year}"],
+        "remix": [f" ({remixer} Remix)", f" - {remixer} Remix", " (Club Mix)", " (Extended Mix)",
+                  f" [{remixer} Remix]"],
+        "acoustic": [" (Acoustic)", " - Acoustic Version", " (Unplugged)", " (Acoustic Version)"],
+        "edit": [" (Radio Edit)", " - Radio Edit", " (Single Edit)", " (Edit)"],
+    }.get(version)
+    return _pick(rng, options) if options else ""
+
+
+def remaster_suffix(rng: np.random.Generator, year: int) -> str:
+    return _pick(rng, [f" - Remastered {year}", f" ({year} Remaster)", " (Remastered)",
+                       f" - {year} Remaster", ""])
+
+
+# --- one work -------------------------------------------------------------------
+
+
+@dataclass
+class Recording:
+    recording_id: str
+    version: str
+    artist: str
+    featured: str | None
+    duration: float
+    isrc: str
+    year: int
+    suffix: str
+
+
+def _isrc(rng: np.random.Generator) -> str:
+    country = _pick(rng, ["US", "GB", "DE", "FR", "SE", "NL", "ES", "JP"])
+    registrant = "".join(_pick(rng, list("ABCDEFGHJKLMNPQRSTUVWXYZ0123456789")) for _ in range(3))
+    return f"{country}{registrant}{int(rng.integers(0, 100)):02d}{int(rng.integers(0, 100000)):05d}"
+
+
+def _recordings(rng: np.random.Generator, seed: int, work_id: int, artist: str,
+                n_artists: int, title: str) -> list[Recording]:
+    base = float(np.clip(rng.normal(225, 45), 90, 600))
+    year = int(rng.integers(1965, 2025))
+    featured = artist_name(seed, int(rng.integers(n_artists))) if rng.random() < 0.12 else None
+    recs = [Recording(_hash_id("rec", seed, work_id, 0), "original", artist, featured, base,
+                      _isrc(rng), year, "")]
+    extra = [("live", 0.25), ("remix", 0.15), ("acoustic", 0.1), ("edit", 0.15), ("cover", 0.1)]
+    for version, p in extra:
+        if rng.random() >= p:
+            continue
+        idx = len(recs)
+        remixer = _pick(rng, _REMIXERS)
+        v_year = min(2025, year + int(rng.integers(0, 12)))
+        if version == "live":
+            dur = base + rng.uniform(8, 45)
+        elif version == "remix":
+            dur = base + rng.uniform(40, 200)
+        elif version == "acoustic":
+            dur = base + rng.uniform(-25, 25)
+        elif version == "edit":
+            dur = base - rng.uniform(20, 70)
+        else:
+            dur = base + rng.uniform(-40, 40)
+        rec_artist = artist
+        if version == "cover":
+            rec_artist = artist_name(seed, int(rng.integers(n_artists)))
+            if rec_artist == artist:
+                continue
+        recs.append(Recording(
+            _hash_id("rec", seed, work_id, idx), version, rec_artist,
+            featured if version in ("edit", "remix") else None, max(60.0, dur), _isrc(rng), v_year,
+            version_suffix(rng, version, remixer, v_year),
+        ))
+    return recs
+
+
+def _credit(rng: np.random.Generator, rec: Recording, habits: SourceHabits, title: str) -> tuple[str, str]:
+    """(title, artists) as this source writes the credit."""
+    artist = rec.artist
+    if habits.drop_the and artist.startswith("The ") and rng.random() < habits.drop_the:
+        artist = artist[4:]
+    if rec.featured:
+        style = habits.feat_style
+        if style == "credit":
+            artist = f"{artist} feat. {rec.featured}"
+        elif style == "credit_and":
+            artist = f"{artist} & {rec.featured}"
+        elif style == "title_paren":
+            title = f"{title} (feat. {rec.featured})"
+        else:
+            title = f"{title} ft. {rec.featured}"
+    return title, artist
+
+
+def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str | None]]:
+    """Every record of one work, with ground truth."""
+    rng = np.random.default_rng([seed, work_id])
+    # Popular artists have many works: a skewed draw over artist ids.
+    artist_id = int(n_artists * rng.random() ** 2)
+    artist = artist_name(seed, artist_id)
+    title = song_title(rng)
+    work = _hash_id("work", seed, work_id)
+    album = f"{_pick(rng, _ADJ)} {_pick(rng, _NOUN)}" if rng.random() < 0.85 else title
+    rows: list[dict[str, str | None]] = []
+
+    def emit(source: str, rec: Recording, entity: str, release_album: str | None,
+             release_year: int, track: int, kind: str | None, title_text: str,
+             isrc: str | None, duration: float) -> None:
+        habits = HABITS[source]
+        t, a = _credit(rng, rec, habits, title_text)
+        if source == "video_platform" and rng.random() < 0.4:  # channel-style credits
+            a = _pick(rng, [a.replace(" ", "") + "VEVO", f"{a} - Topic", f"{a}Official"])
+        if rng.random() < habits.typo:
+            t = typo(rng, t)
+        if rng.random() < habits.typo:
+            a = typo(rng, a)
+        if rng.random() < habits.drop_accents:
+            t, a = t.translate(_STRIP_ACCENTS), a.translate(_STRIP_ACCENTS)
+            release_album = release_album.translate(_STRIP_ACCENTS) if release_album else None
+        t, a = recase(rng, t, habits.case), recase(rng, a, habits.case)
+        artists: str | None = a
+        if rng.random() < habits.pack_artist:
+            t, artists = f"{a} - {t}", None
+        if rng.random() < habits.track_prefix:
+            t = f"{track:02d} - {t}"
+        rows.append({
+            "record_id": _hash_id("r", seed, work_id, len(rows)),
+            "source": source,
+            "title": t,
+            "artists": artists,
+            "album": release_album if rng.random() < habits.album else None,
+            "duration_ms": format_duration(rng, duration, habits.duration),
+            "isrc": isrc if (isrc and rng.random() < habits.isrc) else None,
+            "release_year": format_year(rng, release_year, habits),
+            "kind": kind,
+            "track_number": str(track) if rng.random() < 0.7 else None,
+            "true_entity_id": entity,
+            "true_recording_id": rec.recording_id,
+            "true_work_id": work,
+            "true_version": rec.version,
+        })
+
+    for rec in _recordings(rng, seed, work_id, artist, n_artists, title):
+        releases = 1 + min(5, int(rng.poisson(1.6 if rec.version == "original" else 0.6)))
+        for r in range(releases):
+            source = _AUDIO_SOURCES[int(rng.choice(4, p=_AUDIO_SOURCE_WEIGHTS))]
+            kind_of_release = "album" if r == 0 else _pick(rng, ["compilation", "single", "remaster"])
+            rel_year, rel_album, suffix, isrc = rec.year, album, rec.suffix, rec.isrc
+            if rec.version != "original" and kind_of_release == "album":
+                rel_album = f"{album} (Live)" if rec.version == "live" else f"{title} (Remixes)" \
+                    if rec.version == "remix" else album
+            if kind_of_release == "compilation":
+                rel_year = min(2025, rec.year + int(rng.integers(1, 15)))
+                rel_album = _pick(rng, _COMPILATIONS).format(
+                    y=rel_year, n=int(rng.integers(1, 99)), d=(rec.year // 10 % 10) * 10)
+            elif kind_of_release == "single":
+                rel_album = title
+            elif kind_of_release == "remaster":
+                rel_year = min(2025, rec.year + int(rng.integers(10, 40)))
+                rel_album = f"{album} (Remastered)" if rng.random() < 0.5 else f"{album} (Deluxe Edition)"
+                suffix = suffix + remaster_suffix(rng, rel_year)
+                if rng.random() < 0.3:  # remasters sometimes get a new ISRC
+                    isrc = _isrc(rng)
+            if rng.random() < 0.003:  # a feed that reuses a sibling recording's ISRC
+                isrc = _isrc(np.random.default_rng([seed, work_id, 99]))
+            emit(source, rec, rec.recording_id, rel_album, rel_year,
+                 1 + int(rng.integers(0, 14)), "audio" if rng.random() < 0.8 else None,
+                 title + suffix, isrc, rec.duration + rng.uniform(-0.4, 0.4))
+        if rec.version == "original" and rng.random() < 0.2:
+            for v in range(1 + int(rng.integers(0, 2))):
+                video_id = _hash_id("vid", seed, work_id, v)
+                marker = [" (Official Video)", " (Official Music Video)", " (Lyric Video)",
+                          " [Official Video]", " (Official Visualizer)"][v * 2 + int(rng.integers(0, 2))]
+                for _ in range(1 + int(rng.integers(0, 2))):
+                    emit("video_platform", rec, video_id, None, rec.year, 1,
+                         "video" if rng.random() < 0.7 else None, title + marker, None,
+                         rec.duration + rng.uniform(5, 60) * (v == 0))
+
+    _inject_bad_rows(rng, rows)
+    return rows
+
+
+def _inject_bad_rows(rng: np.random.Generator, rows: list[dict[str, str | None]]) -> None:
+    """A few rows a real feed would also send: no title, a reused id, junk values."""
+    for i, row in enumerate(rows):
+        u = rng.random()
+        if u < 0.002:
+            row["title"] = _pick(rng, [None, "", "n/a"])
+        elif u < 0.003 and i > 0:
+            row["record_id"] = rows[i - 1]["record_id"]
+        elif u < 0.006:
+            row["duration_ms"] = _pick(rng, ["3m", "abc", "-1", "12:xx"])
+        elif u < 0.008:
+            row["release_year"] = _pick(rng, ["20O5", "year", "3000"])
+
+
+# --- Spark -------------------------------------------------------------------------
+
+# Records per work on average, measured on 20k works: sizes the first pass.
+RECORDS_PER_WORK = 4.26
+
+
+def generate_catalog(spark: SparkSession, records: int, seed: int = 42,
+                     partitions: int | None = None) -> DataFrame:
+    """Exactly `records` rows of generated catalogue, deterministic for (records, seed)."""
+    if records < 1:
+        raise ValueError("records must be at least 1")
+    works = int(math.ceil(records / RECORDS_PER_WORK * 1.15)) + 20
+    n_artists = max(20, works // 4)
+    partitions = partitions or max(1, min(2000, works // 25_000 + 1))
+
+    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for batch in batches:
+            rows = [r for w in batch["id"].tolist() for r in generate_work(seed, int(w), n_artists)]
+            yield pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+
+    generated = spark.range(0, works, 1, partitions).mapInPandas(run, SCHEMA)
+    # Keep the first `records` rows in (work, record) order: count rows per
+    # partition, then give each row a global index from the partition offsets.
+    generated = generated.withColumn("_pid", F.spark_partition_id()).withColumn(
+        "_mid", F.monotonically_increasing_id()
+    ).cache()
+    counts = dict(generated.groupBy("_pid").count().collect())
+    total = sum(counts.values())
+    if total < records:
+        generated.unpersist()
+        raise RuntimeError(f"generator produced {total} rows for {records}: raise RECORDS_PER_WORK margin")
+    offsets, running = {}, 0
+    for pid in sorted(counts):
+        offsets[pid] = running
+        running += counts[pid]
+    offset_col = F.create_map(*[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))])
+    local_index = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
+    return (
+        generated.withColumn("_index", offset_col[F.col("_pid")] + local_index)
+        .filter(F.col("_index") < records)
+        .drop("_pid", "_mid", "_index")
+    )

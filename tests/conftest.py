@@ -1,0 +1,40 @@
+"""One small local SparkSession for the whole suite (2 cores, UI off)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conf.config import Config, load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+MUSICBRAINZ = SHARED_DATASETS / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
+
+
+@pytest.fixture(scope="session")
+def spark(tmp_path_factory):
+    from runtime.spark import build_local_session
+
+    cfg = load_config(None, [
+        "spark.shuffle_partitions=2",
+        "spark.driver_memory=2g",
+        f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
+    ])
+    session = build_local_session(cfg.spark)
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def cfg() -> Config:
+    return load_config(None, ["spark.shuffle_partitions=2"])
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cwd(tmp_path, monkeypatch):
+    # Jobs may write mlruns/ or spark-warehouse/ relative to the working directory.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("PYTHONPATH", str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))

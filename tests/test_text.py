@@ -1,0 +1,140 @@
+"""Normalisation of single values: the habits of real feeds, one by one."""
+
+import pytest
+
+from catalog.text import (
+    clean,
+    parse_credit,
+    parse_duration_s,
+    parse_isrc,
+    parse_kind,
+    parse_title,
+    parse_track_number,
+    parse_year,
+)
+
+
+@pytest.mark.parametrize(
+    "raw, seconds",
+    [
+        ("219", 219.0),  # seconds
+        ("321266", 321.266),  # milliseconds
+        (219000.0, 219.0),  # a float column of milliseconds
+        ("4m 2sec", 242.0),
+        ("0m 35sec", 35.0),
+        ("03:47", 227.0),
+        ("1:02:03", 3723.0),
+        ("4.202", 252.12),  # decimal minutes
+        ("PT3M39S", 219.0),
+        ("unk.", None),
+        ("n.a.", None),
+        ("", None),
+        ("abc", None),
+        (None, None),
+    ],
+)
+def test_duration_formats_all_become_seconds(raw, seconds):
+    assert parse_duration_s(raw) == seconds
+
+
+@pytest.mark.parametrize(
+    "raw, year",
+    [("2005", 2005), ("05", 2005), ("'87", 1987), ("87", 1987), ("19 99", 1999),
+     ("2011-05-01", 2011), ("2901", None), ("null", None), ("n ull", None), ("20O5", None)],
+)
+def test_years_in_every_feed_format(raw, year):
+    assert parse_year(raw) == year
+
+
+def test_two_digit_year_pivot_is_configurable():
+    assert parse_year("25", pivot=30) == 2025
+    assert parse_year("25", pivot=20) == 1925
+
+
+@pytest.mark.parametrize("raw, number", [("007", 7), ("7", 7), ("7/12", 7), ("A7", 7), ("side", None)])
+def test_track_numbers(raw, number):
+    assert parse_track_number(raw) == number
+
+
+def test_isrc_punctuation_is_removed_and_junk_rejected():
+    assert parse_isrc("us-rc1-76-07839") == "USRC17607839"
+    assert parse_isrc("not an isrc") is None
+
+
+def test_kind_aliases():
+    assert parse_kind("Music Video") == "video"
+    assert parse_kind("track") == "audio"
+    assert parse_kind("podcast") is None
+
+
+def test_clean_folds_accents_case_and_punctuation():
+    assert clean("Beyoncé – Déjà Vu!") == "beyonce deja vu"
+    assert clean("It's") == "its"
+    assert clean("Straße & Søn") == "strasse and son"
+    assert clean("Στα καμένα") == "στα καμενα"  # other scripts keep their letters
+
+
+def test_artist_packed_into_title_is_unpacked_when_artist_is_empty():
+    p = parse_title("Daniel Balavoine - L'enfant aux yeux d'Italie", None, "De vous à elle")
+    assert (p.title, p.artist) == ("lenfant aux yeux ditalie", "Daniel Balavoine")
+
+
+def test_album_packed_into_title_is_unpacked_when_album_is_empty():
+    p = parse_title("Fish Tail Blues - The King & Mister Jelly Lord", "Jelly Roll Morton", None)
+    assert (p.title, p.album) == ("fish tail blues", "The King & Mister Jelly Lord")
+
+
+def test_bracketed_album_repeated_in_title_is_removed():
+    p = parse_title("Astronomy Domine (The Piper at the Gates of Dawn)", "Pink Floyd",
+                    "The Piper atthe Gates of Dawn")
+    assert p.title == "astronomy domine"
+
+
+def test_nested_brackets_are_one_segment():
+    p = parse_title("A Song (Please Save My Earth (US Version))", "x", "Please Save My Earth (US Version)")
+    assert p.title == "a song"
+
+
+def test_track_number_prefix_is_removed_only_when_it_is_a_track_number():
+    assert parse_title("007-Chases", "mclusky", None, 7).title == "chases"
+    assert parse_title("2-4-6-8 Motorway", "TRB", None, None).title == "2 4 6 8 motorway"
+    assert parse_title("015-", None, None, 15).title is None
+
+
+def test_remaster_suffix_is_the_same_recording():
+    p = parse_title("Let It Be - Remastered 2009", "The Beatles", "Let It Be")
+    assert (p.title, p.version) == ("let it be", "remaster")
+
+
+@pytest.mark.parametrize(
+    "title, version",
+    [("Song (Live at Wembley)", "live"), ("Song - Live", "live"), ("Song (Club Mix)", "remix"),
+     ("Song (Danny Tenaglia Remix)", "remix"), ("Song (Acoustic Version)", "acoustic"),
+     ("Song (Radio Edit)", "edit"), ("Song", "original"), ("Song (Album Version)", "original")],
+)
+def test_version_tags(title, version):
+    p = parse_title(title, "A", None)
+    assert (p.title, p.version) == ("song", version)
+
+
+def test_version_inside_a_packed_title_does_not_swallow_the_song():
+    p = parse_title("Kinane - Heaven (Danny Tenaglia's vocal mix)", None, None)
+    assert (p.title, p.artist, p.version) == ("heaven", "Kinane", "remix")
+
+
+def test_feat_in_title_moves_to_the_credit():
+    p = parse_title("Get Lucky (feat. Pharrell Williams) - Radio Edit", "Daft Punk", None)
+    assert (p.title, p.featured, p.version) == ("get lucky", ["Pharrell Williams"], "edit")
+    assert parse_title("Song ft. Somebody", "A").featured == ["Somebody"]
+
+
+def test_video_markers_are_detected_and_removed():
+    p = parse_title("Blinding Lights (Official Video)", "The Weeknd", None)
+    assert (p.title, p.video) == ("blinding lights", True)
+
+
+def test_credit_splits_feat_and_several_artists():
+    c = parse_credit("The Weeknd feat. Daft Punk")
+    assert (c.main, c.names) == ("weeknd", ("weeknd", "daft punk"))
+    assert parse_credit("Simon & Garfunkel").names == ("simon", "garfunkel")
+    assert parse_credit(None, ["Echosmith"]).names == ("echosmith",)
