@@ -39,7 +39,8 @@ from catalog.readers import INPUT_FORMATS, read_input
 from catalog.schema import CATALOG_COLUMNS, NORMALISED_COLUMNS, ROW_ORDER
 from catalog.validate import split_valid
 from conf.config import Config, load_config
-from evaluation.metrics import Scores, format_scores, score_clusters
+from evaluation.metrics import Scores, format_scores
+from evaluation.output import evaluate_output
 from jobs.cli import add_config_arguments, run_cli
 from linkage import cluster_pairs, train_and_score
 from runtime.errors import InputError
@@ -249,23 +250,6 @@ def _runs_row(spark, res: ResolveResult, cfg: Config, input_path: str, input_for
         "clusters long, multi_record_clusters long, seconds string, table_versions string, scores string"
     )
     return spark.createDataFrame([row], schema)
-
-
-def evaluate_output(store: DeltaStore, truth_column: str, version: int | None = None) -> Scores:
-    """Score the `clusters` table of an output against a truth column that passed
-    through; quarantined rows (truth read from their raw JSON) count as singletons."""
-    clusters = store.read("clusters", version)
-    if truth_column not in clusters.columns:
-        raise InputError(f"the clusters table has no column {truth_column!r} to evaluate against")
-    truth = clusters.select("record_id", F.col(f"`{truth_column}`").cast("string").alias("truth_id"))
-    if store.version("quarantine") is not None:
-        q = store.read("quarantine").filter(F.col("record_id").isNotNull())
-        # Only quarantined rows of the same run; ids seen twice are already in clusters.
-        q = q.join(truth.select("record_id"), "record_id", "left_anti").select(
-            "record_id", F.get_json_object("raw", f"$.{truth_column}").alias("truth_id")
-        ).dropDuplicates(["record_id"])
-        truth = truth.unionByName(q)
-    return score_clusters(clusters.select("record_id", "cluster_id"), truth)
 
 
 def format_summary(res: ResolveResult) -> str:

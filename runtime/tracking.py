@@ -29,11 +29,13 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 class RunTracker:
     """A thin wrapper over one MLflow run; every call is a no-op when tracking is off."""
 
-    def __init__(self, cfg: TrackingConfig, output_dir: str, run_name: str) -> None:
+    def __init__(self, cfg: TrackingConfig, output_dir: str, run_name: str,
+                 resume_run_id: str | None = None) -> None:
         self.cfg = cfg
         self.output_dir = output_dir
         self.run_name = run_name
-        self.run_id = uuid.uuid4().hex
+        self.resume_run_id = resume_run_id
+        self.run_id = resume_run_id or uuid.uuid4().hex
         self.tracking_uri: str | None = None
         self._mlflow: Any = None
 
@@ -53,7 +55,14 @@ class RunTracker:
             artifacts = (local / "artifacts").as_uri() if self.cfg.tracking_uri is None else None
             mlflow.create_experiment(self.cfg.experiment, artifact_location=artifacts)
         mlflow.set_experiment(self.cfg.experiment)
-        run = mlflow.start_run(run_name=self.run_name)
+        run = None
+        if self.resume_run_id:
+            try:
+                run = mlflow.start_run(run_id=self.resume_run_id)
+            except mlflow.exceptions.MlflowException:
+                run = None  # the run lives in another store: log a new one
+        if run is None:
+            run = mlflow.start_run(run_name=self.run_name)
         self.run_id = run.info.run_id
         self.tracking_uri = uri
         self._mlflow = mlflow

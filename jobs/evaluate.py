@@ -1,0 +1,49 @@
+"""Score a resolved output against ground truth: pairwise and B-cubed P/R/F1.
+
+    python -m jobs.evaluate --output DIR --truth COLUMN [--as-of-version N]
+
+The truth column must have passed through the input (e.g. `true_entity_id` of
+a generated catalogue, `CID` of MusicBrainz). The figures are printed and
+logged to the MLflow run that produced that version of the tables.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+if __package__ in (None, ""):
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from conf.config import load_config
+from evaluation.metrics import format_scores
+from evaluation.output import evaluate_output
+from jobs.cli import add_config_arguments, run_cli
+from runtime.spark import get_spark
+from runtime.tracking import RunTracker
+from storage.delta import DeltaStore
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="jobs.evaluate", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--output", required=True, help="the resolve job's output folder")
+    parser.add_argument("--truth", required=True, metavar="COLUMN")
+    parser.add_argument("--as-of-version", type=int, default=None, metavar="N",
+                        help="evaluate this version of the tables (default: the latest)")
+    add_config_arguments(parser)
+    args = parser.parse_args(argv)
+    cfg = load_config(args.config, args.overrides)
+    spark = get_spark(cfg.spark)
+    store = DeltaStore(spark, args.output, cfg.output.delta_engine)
+    scores = evaluate_output(store, args.truth, args.as_of_version)
+    print(format_scores(scores))
+    run_id = store.read("clusters", args.as_of_version).select("run_id").first()["run_id"]
+    with RunTracker(cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id) as tracker:
+        tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main)

@@ -1,0 +1,73 @@
+"""The Delta writer: versions, time travel, readable by another Delta reader,
+and a failed write that leaves the table at its previous version."""
+
+import pyarrow as pa
+import pytest
+from deltalake import DeltaTable
+
+from runtime.errors import InputError
+from storage.delta import DeltaStore, RustDeltaEngine
+
+
+def _df(spark, rows):
+    return spark.createDataFrame(rows, "record_id string, cluster_id string, score double, tags array<string>")
+
+
+def test_each_write_is_a_new_version_and_old_versions_stay_readable(spark, tmp_path):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    first = store.write(_df(spark, [("1", "a", 0.5, ["x"])]), "clusters", metadata={"run_id": "r1"})
+    second = store.write(_df(spark, [("1", "b", 0.7, []), ("2", "b", None, None)]), "clusters",
+                         metadata={"run_id": "r2"})
+    assert (first.version, second.version) == (0, 1)
+    assert sorted(r.cluster_id for r in store.read("clusters").collect()) == ["b", "b"]
+    assert [r.cluster_id for r in store.read("clusters", version=0).collect()] == ["a"]
+
+
+def test_tables_are_plain_delta_readable_without_spark(spark, tmp_path):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store.write(_df(spark, [("1", "a", 0.5, ["x", "y"])]), "pairs", metadata={"run_id": "r1"})
+    table = DeltaTable(str(tmp_path / "pairs"))
+    data = table.to_pandas()
+    assert data["record_id"].tolist() == ["1"] and list(data["tags"][0]) == ["x", "y"]
+    commit = table.history(1)[0]
+    assert '"run_id": "r1"' in commit["userMetadata"]
+    stats = pa.table(table.get_add_actions(flatten=True)).to_pandas()
+    assert int(stats["num_records"].sum()) == 1
+    assert commit["tracklink"]["run_id"] == "r1"
+
+
+def test_append_mode_adds_rows(spark, tmp_path):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store.write(_df(spark, [("1", "a", 0.1, None)]), "runs", mode="append")
+    store.write(_df(spark, [("2", "b", 0.2, None)]), "runs", mode="append")
+    assert store.read("runs").count() == 2
+
+
+def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(spark, tmp_path, monkeypatch):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store.write(_df(spark, [("1", "a", 0.5, None)]), "clusters")
+
+    def boom(self, path, folder):
+        raise RuntimeError("killed between the Parquet write and the commit")
+
+    monkeypatch.setattr(RustDeltaEngine, "_written_files", boom)
+    with pytest.raises(RuntimeError):
+        store.write(_df(spark, [("9", "z", 0.1, None)] * 3), "clusters")
+    assert store.version("clusters") == 0
+    assert [r.record_id for r in DeltaStore(spark, str(tmp_path), "delta-rs").read("clusters").collect()] == ["1"]
+
+
+def test_empty_dataframe_makes_an_empty_table(spark, tmp_path):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store.write(_df(spark, []), "quarantine")
+    assert store.read("quarantine").count() == 0
+    assert DeltaTable(str(tmp_path / "quarantine")).to_pandas().empty
+
+
+def test_reading_a_missing_table_is_an_input_error(spark, tmp_path):
+    with pytest.raises(InputError, match="no Delta table"):
+        DeltaStore(spark, str(tmp_path), "delta-rs").read("nothing")
+
+
+def test_auto_engine_is_delta_rs_without_the_jars(spark, tmp_path):
+    assert DeltaStore(spark, str(tmp_path)).engine_name == "delta-rs"

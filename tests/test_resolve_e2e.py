@@ -1,0 +1,123 @@
+"""The resolve job end to end on a small generated catalogue: tables, accounting,
+MLflow, re-runs, and the one-line errors a user sees."""
+
+import subprocess
+import sys
+
+import mlflow
+import pytest
+from deltalake import DeltaTable
+
+from catalog.generator import generate_catalog
+from jobs import resolve as resolve_job
+from tests.conftest import ROOT
+
+RECORDS = 800
+
+
+@pytest.fixture(scope="module")
+def small_catalog(spark, tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("catalog") / "catalog.parquet")
+    generate_catalog(spark, RECORDS, seed=5).write.parquet(path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def resolved(spark, small_catalog, tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("resolved") / "out")
+    argv = ["--input", small_catalog, "--output", out, "--truth", "true_entity_id",
+            "--set", "spark.shuffle_partitions=2"]
+    assert resolve_job.main(argv) == 0
+    return out
+
+
+def test_every_input_row_is_clustered_or_quarantined(resolved):
+    clusters = DeltaTable(f"{resolved}/clusters").to_pandas()
+    quarantine = DeltaTable(f"{resolved}/quarantine").to_pandas()
+    assert len(clusters) + len(quarantine) == RECORDS
+    assert clusters.record_id.is_unique
+    assert (clusters.groupby("cluster_id").size() == clusters.groupby("cluster_id").cluster_size.first()).all()
+    assert set(quarantine.reason) <= {"missing_record_id", "missing_title", "duplicate_record_id"}
+    assert clusters.run_id.nunique() == 1
+
+
+def test_pairs_table_holds_scored_candidates_with_their_blockers(resolved):
+    pairs = DeltaTable(f"{resolved}/pairs").to_pandas()
+    assert len(pairs) > 0
+    assert (pairs.record_id_l < pairs.record_id_r).all()
+    assert pairs.match_probability.between(0, 1).all()
+    assert all(len(b) >= 1 for b in pairs.blocked_by)
+    assert (pairs.linked == (pairs.match_probability >= 0.9)).all()
+
+
+def test_quality_on_the_generated_catalogue(resolved):
+    runs = DeltaTable(f"{resolved}/runs").to_pandas()
+    import json
+
+    scores = json.loads(runs.scores.iloc[-1])
+    assert scores["pairwise_f1"] > 0.8
+    assert scores["records"] == RECORDS
+
+
+def test_run_is_tracked_in_mlflow_with_counts_timings_and_the_model(resolved):
+    mlflow.set_tracking_uri(f"sqlite:///{resolved}/mlruns/mlflow.db")
+    runs = mlflow.search_runs(experiment_names=["tracklink"])
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    assert run["metrics.rows_in"] == RECORDS
+    assert run["metrics.seconds_scoring"] > 0
+    assert "metrics.eval_pairwise_f1" in runs.columns
+    assert run["params.clustering.threshold"] == "0.9"
+    artifacts = {a.path for a in mlflow.artifacts.list_artifacts(run_id=run.run_id)}
+    assert {"splink_model.json", "config.json"} <= artifacts
+
+
+def test_a_second_run_adds_table_versions_and_a_runs_row(spark, small_catalog, resolved):
+    argv = ["--input", small_catalog, "--output", resolved, "--set", "spark.shuffle_partitions=2"]
+    assert resolve_job.main(argv) == 0
+    assert DeltaTable(f"{resolved}/clusters").version() == 1
+    assert len(DeltaTable(f"{resolved}/runs").to_pandas()) == 2
+    assert len(DeltaTable(f"{resolved}/clusters", version=0).to_pandas()) == len(
+        DeltaTable(f"{resolved}/clusters").to_pandas()
+    )
+
+
+def _run(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "jobs.resolve", *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=timeout)
+
+
+def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
+    res = _run("--input", "x", "--output", str(tmp_path), "--set", "clustering.treshold=0.5")
+    assert res.returncode == 2
+    assert res.stderr.strip() == "tracklink: error: bad config: clustering.treshold: unknown key"
+
+
+def test_missing_input_stops_with_one_line(tmp_path):
+    res = _run("--input", str(tmp_path / "missing.parquet"), "--output", str(tmp_path / "o"))
+    assert res.returncode == 2
+    last = res.stderr.strip().splitlines()[-1]
+    assert last.startswith("tracklink: error: input not found:")
+    assert "Traceback" not in res.stderr
+
+
+def test_empty_input_stops_with_one_line(tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("record_id,title\n")
+    res = _run("--input", str(empty), "--output", str(tmp_path / "o"))
+    assert res.returncode == 2
+    assert res.stderr.strip().splitlines()[-1].startswith("tracklink: error: input is empty")
+
+
+def test_unknown_input_format_is_refused(tmp_path):
+    res = _run("--input", "x", "--input-format", "xml", "--output", str(tmp_path))
+    assert res.returncode == 2 and "invalid choice: 'xml'" in res.stderr
+
+
+def test_evaluate_job_scores_an_earlier_version_into_its_run(resolved, capsys):
+    from jobs import evaluate
+
+    assert evaluate.main(["--output", resolved, "--truth", "true_entity_id", "--as-of-version", "0"]) == 0
+    assert "pairwise P" in capsys.readouterr().out
+    mlflow.set_tracking_uri(f"sqlite:///{resolved}/mlruns/mlflow.db")
+    assert len(mlflow.search_runs(experiment_names=["tracklink"])) == 2  # no new run: logged into run 1
