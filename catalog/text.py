@@ -16,6 +16,7 @@ from catalog.vocabulary import (
     FEAT_PATTERN,
     KIND_ALIASES,
     NULL_TOKENS,
+    SAME_AUDIO_TAGS,
     VERSION_PATTERNS,
     VIDEO_PATTERN,
 )
@@ -241,8 +242,37 @@ def version_tag(segment: str) -> str | None:
     return None
 
 
+# A segment is a version phrase when the version word leads ("Live at Wembley",
+# "Remastered 2011") or closes it ("Danny Tenaglia Remix", "Acoustic Version");
+# "Revolutions: Live at Wembley" or "KEXP Live" are album titles instead.
+_VERSION_LEADS = re.compile(
+    r"^(live|re ?master(ed)?|digital(ly)? remaster(ed)?|acoustic|unplugged|instrumental|karaoke|"
+    r"demo|radio edit|single edit|radio version|edit|extended|club mix|original mix|album version|"
+    r"single version|mono|stereo|explicit|clean version|\d{4} (re ?master(ed)?|version|mix|remix))\b"
+)
+_VERSION_CLOSES = re.compile(r"\b(re ?mix|mix|edit|version|re ?master(ed)?|rework|dub)( \d{4})?$")
+
+
+def version_phrase(segment: str) -> str | None:
+    """The version a segment states, if the segment is a version phrase."""
+    text = clean(segment) or ""
+    if _VERSION_LEADS.search(text) or _VERSION_CLOSES.search(text):
+        return version_tag(text)
+    return None
+
+
 def is_video_segment(segment: str) -> bool:
     return bool(VIDEO_PATTERN.search(clean(segment) or ""))
+
+
+def video_version(segment: str) -> str:
+    """A lyric video or a visualizer is a different video of the same audio."""
+    text = clean(segment) or ""
+    if "lyric" in text:
+        return "lyric_video"
+    if "visuali" in text:
+        return "visualizer"
+    return "original"
 
 
 @dataclass
@@ -283,8 +313,11 @@ def _split_packed(title: str, artist: str | None, album: str | None) -> tuple[st
     # "Artist - Song (Club Mix)": the version belongs to the song, so only an
     # unbracketed tail ("Song - Live at Wembley") is a version segment.
     bare_right = without_brackets(right)
-    is_tail = bare_right and _DASH not in bare_right
-    if is_tail and (version_tag(bare_right) or is_video_segment(bare_right)):
+    is_tail = bool(bare_right) and _DASH not in bare_right
+    tail_version = is_tail and (version_phrase(bare_right) or is_video_segment(bare_right))
+    # With no artist field, "Artist - Title" packing is likelier than a version
+    # tail, unless the tail is nothing but a version ("Song - Radio Edit").
+    if tail_version and (artist is not None or len(bare_right.split()) <= 2):
         versions.append(right)
         return left, artist, album, versions
     if artist is None:
@@ -343,12 +376,15 @@ def parse_title(
             return True
         if is_video_segment(text):
             video = True
-            return True
-        if tag := version_tag(text):
-            versions.append(tag)
+            versions.append(video_version(text))
             return True
         c_text = clean(text)
+        # The album repeated in the title: "Song (Live at Wembley)" on the
+        # album "Live at Wembley" says nothing about this recording's version.
         if c_album and c_text and similar(c_text, c_album):
+            return True
+        if tag := version_phrase(text):
+            versions.append(tag)
             return True
         return bool(_YEAR_SEGMENT.match(c_text or ""))
 
@@ -371,13 +407,14 @@ def parse_title(
         featured.append(m.group(1))
         title = title[: m.start()]
     # "Song - Live" after brackets were removed, e.g. "Song (feat. X) - Live".
-    if _DASH in title:
+    while _DASH in title:
         head, tail = title.rsplit(_DASH, 1)
-        if version_tag(tail) or is_video_segment(tail):
-            classify(tail)
-            title = head
+        if not (version_phrase(tail) or is_video_segment(tail)):
+            break
+        classify(tail)
+        title = head
 
-    different = [v for v in versions if v not in ("original", "remaster")]
+    different = [v for v in versions if v not in SAME_AUDIO_TAGS]
     if different:
         version = different[0]
     elif "remaster" in versions:

@@ -23,13 +23,13 @@ NULL_TOKENS = frozenset(
 VERSION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     (tag, re.compile(pattern))
     for tag, pattern in [
-        ("remaster", r"\b(re-?master(ed)?|digital(ly)? remaster(ed)?|remastered version)\b"),
+        ("remaster", r"\b(re ?master(ed)?|digital(ly)? re ?master(ed)?)\b"),
         ("karaoke", r"\bkaraoke\b"),
         ("instrumental", r"\binstrumental\b"),
         ("acoustic", r"\b(acoustic|unplugged)\b"),
         ("live", r"\b(live|in concert|concert version)\b"),
         ("original", r"\b(original (mix|version)|album version|single version|explicit|mono|stereo)\b"),
-        ("remix", r"\b(re-?mix(ed)?|rmx|club mix|extended mix|dub mix|\w+ mix|rework|bootleg)\b"),
+        ("remix", r"\b(re ?mix(ed)?|rmx|\w+ mix|rework|bootleg|dub)\b"),
         ("edit", r"\b(radio edit|single edit|edit|radio version|short version|clean version)\b"),
         ("demo", r"\b(demo|early version|rough mix)\b"),
     ]

@@ -10,7 +10,8 @@ import pytest
 from conf.config import Config, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+# ../shared/datasets beside the project, or wherever TRACKLINK_DATASETS points.
+SHARED_DATASETS = Path(os.environ.get("TRACKLINK_DATASETS", ROOT.parent / "shared" / "datasets"))
 MUSICBRAINZ = SHARED_DATASETS / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
 
 

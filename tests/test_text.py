@@ -138,3 +138,29 @@ def test_credit_splits_feat_and_several_artists():
     assert (c.main, c.names) == ("weeknd", ("weeknd", "daft punk"))
     assert parse_credit("Simon & Garfunkel").names == ("simon", "garfunkel")
     assert parse_credit(None, ["Echosmith"]).names == ("echosmith",)
+
+
+def test_album_repeated_in_brackets_is_not_read_as_a_version():
+    p = parse_title("God and Satan (Revolutions: Live at Wembley)", "Biffy Clyro",
+                    "Revolutions: Live at Wembley")
+    assert (p.title, p.version) == ("god and satan", "original")
+
+
+def test_album_packed_after_a_dash_is_not_read_as_a_version():
+    p = parse_title("Interview 4 - 2005-08-30: KEXP Live", "Death Cab for Cutie", None)
+    assert (p.title, p.album, p.version) == ("interview 4", "2005-08-30: KEXP Live", "original")
+
+
+def test_a_title_starting_with_a_version_word_is_still_a_title():
+    p = parse_title("DJ Shog - Live 4 Music", None, "Future Trance")
+    assert (p.title, p.artist, p.version) == ("live 4 music", "DJ Shog", "original")
+
+
+def test_several_dash_tails_are_all_read():
+    p = parse_title("Savage Highway - Calvin Harris Remix - Remastered 1992", "Bright Letter", "Little Velvet")
+    assert (p.title, p.version) == ("savage highway", "remix")
+
+
+def test_lyric_video_is_a_different_video_of_the_same_audio():
+    assert parse_title("Song (Lyric Video)", "A").version == "lyric_video"
+    assert parse_title("Song (Official Music Video)", "A").version == "original"
