@@ -71,6 +71,9 @@ _COMPILATIONS = ("Greatest Hits", "The Best Of", "Essentials", "Summer Hits {y}"
 _REMIXERS = ("Kygo", "Tiësto", "Calvin Harris", "Purple Disco Machine", "Armand van Helden",
              "Dimitri Vegas", "Solomun", "Fred again..", "Honey Dijon", "Todd Terry")
 
+_OFFICIAL_MARKERS = (" (Official Video)", " (Official Music Video)", " [Official Video]")
+_OTHER_VIDEO_MARKERS = (" (Lyric Video)", " (Official Lyric Video)", " (Official Visualizer)")
+
 SOURCES = ("label_feed", "distributor", "store", "partner", "video_platform")
 _AUDIO_SOURCES = SOURCES[:4]
 _AUDIO_SOURCE_WEIGHTS = np.array([0.3, 0.25, 0.25, 0.2])
@@ -370,14 +373,16 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
                  1 + int(rng.integers(0, 14)), "audio" if rng.random() < 0.8 else None,
                  title + suffix, isrc, rec.duration + rng.uniform(-0.4, 0.4))
         if rec.version == "original" and rng.random() < 0.2:
+            # The official video (longer: an intro and outro), sometimes also a
+            # lyric video or visualizer: two video entities carrying this audio.
             for v in range(1 + int(rng.integers(0, 2))):
                 video_id = _hash_id("vid", seed, work_id, v)
-                marker = [" (Official Video)", " (Official Music Video)", " (Lyric Video)",
-                          " [Official Video]", " (Official Visualizer)"][v * 2 + int(rng.integers(0, 2))]
+                markers = _OFFICIAL_MARKERS if v == 0 else _OTHER_VIDEO_MARKERS
+                video_duration = rec.duration + (rng.uniform(5, 60) if v == 0 else 0.0)
                 for _ in range(1 + int(rng.integers(0, 2))):
                     emit("video_platform", rec, video_id, None, rec.year, 1,
-                         "video" if rng.random() < 0.7 else None, title + marker, None,
-                         rec.duration + rng.uniform(5, 60) * (v == 0))
+                         "video" if rng.random() < 0.7 else None, title + _pick(rng, markers), None,
+                         video_duration + rng.uniform(-0.5, 0.5))
 
     _inject_bad_rows(rng, rows)
     return rows

@@ -86,7 +86,7 @@ class LinkageConfig(_Section):
     # title and artist) instead of "same recording".
     fixed_m: dict[str, list[float]] = Field(
         default_factory=lambda: {
-            "version_class": [0.999, 0.001],
+            "version_class": [0.99999, 0.00001],
             "duration_s": [0.9, 0.05, 0.04, 0.01],
         }
     )
