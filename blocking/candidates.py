@@ -50,18 +50,21 @@ def guard_skew(keys: DataFrame, max_block_size: int) -> tuple[DataFrame, SkewRep
         f"{r['blocker']}:{r['key']} ({r['block_size']})"
         for r in oversized.orderBy(F.desc("block_size")).limit(5).collect()
     ]
-    kept = keys.join(F.broadcast(oversized.select("blocker", "kind_norm", "key")),
-                     ["blocker", "kind_norm", "key"], "left_anti")
+    kept = keys.join(
+        F.broadcast(oversized.select("blocker", "kind_norm", "key")),
+        ["blocker", "kind_norm", "key"],
+        "left_anti",
+    )
     oversized.unpersist()
-    report = SkewReport(int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples)
+    report = SkewReport(
+        int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples
+    )
     return kept, report
 
 
 def pairs_from_keys(keys: DataFrame) -> DataFrame:
     """Self-join on shared keys; one row per distinct pair with its blockers."""
-    left = keys.select(
-        F.col("record_id").alias("record_id_l"), "blocker", "kind_norm", "key"
-    )
+    left = keys.select(F.col("record_id").alias("record_id_l"), "blocker", "kind_norm", "key")
     right = keys.select(F.col("record_id").alias("record_id_r"), "blocker", "kind_norm", "key")
     return (
         left.join(right, ["blocker", "kind_norm", "key"])

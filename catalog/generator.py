@@ -33,43 +33,104 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
 OUTPUT_COLUMNS = [
-    "record_id", "source", "title", "artists", "album", "duration_ms", "isrc",
-    "release_year", "kind", "track_number",
-    "true_entity_id", "true_recording_id", "true_work_id", "true_version",
+    "record_id",
+    "source",
+    "title",
+    "artists",
+    "album",
+    "duration_ms",
+    "isrc",
+    "release_year",
+    "kind",
+    "track_number",
+    "true_entity_id",
+    "true_recording_id",
+    "true_work_id",
+    "true_version",
 ]
 SCHEMA = StructType([StructField(c, StringType()) for c in OUTPUT_COLUMNS])
 
 # --- vocabulary ------------------------------------------------------------------
 
-_FIRST = ("José Zoë Björn Amélie Léa Chloé Mónica Renée Jürgen Søren Anaïs Raúl Noémie "
-          "Ana Ben Carla Dan Eva Finn Gina Hugo Iris Jack Kate Leo Maya Nina Omar Paul "
-          "Rosa Sam Tara Umar Vera Will Yara Zack Marcus Olivia Lucas Emma Mateo Sofia Luca "
-          "Aaliyah Kenji Priya Ayo Ingrid Dmitri Elif Nadia Tomás").split()
-_LAST = ("García Müller Dubois Núñez Åberg Lefèvre Östlund Peña Smith Jones Brown Taylor "
-         "Wilson Moore Clark Lewis Young Walker Hall Allen King Wright Scott Green Baker "
-         "Adams Nelson Hill Campbell Rivera Cooper Reed Ward Brooks Gray James Bennett Wood "
-         "Hughes Price Kelly Sanders Okafor Tanaka Kowalski Novak Silva Rossi Costa").split()
-_ADJ = ("Blue Golden Silent Electric Broken Wild Lonely Burning Frozen Endless Velvet "
-        "Neon Crystal Hollow Bright Dark Sweet Bitter Little Crimson Midnight Summer "
-        "Savage Gentle Lost Holy Restless Secret Silver Wicked Lucky Quiet Heavy").split()
-_NOUN = ("Heart Night River Fire Dream Road Rain Star Ocean City Shadow Light Wolf Garden "
-         "Mirror Storm Angel Echo Ghost Sky Moon Sun Diamond Thunder Paradise Memory Island "
-         "Highway Letter Window Horizon Flame Ember Machine Kingdom Signal Wave Forest Harbor "
-         "Canyon Tide Lullaby Velvet Satellite Avenue Harmony Compass").split()
-_VERB = ("Love Hold Leave Call Save Chase Follow Break Find Lose Miss Feel Need Want Touch "
-         "Remember Forget Believe Dance Run Wait Fall Shine Burn Fly").split()
-_FOREIGN = ("Corazón Canción Été Mañana Liebe Nacht Ciel Lumière Sueño Fräulein Soleil "
-            "Décembre Cœur Straße Amor Señorita Niña Garçon Forêt Mädchen").split()
+_FIRST = (
+    "José Zoë Björn Amélie Léa Chloé Mónica Renée Jürgen Søren Anaïs Raúl Noémie "
+    "Ana Ben Carla Dan Eva Finn Gina Hugo Iris Jack Kate Leo Maya Nina Omar Paul "
+    "Rosa Sam Tara Umar Vera Will Yara Zack Marcus Olivia Lucas Emma Mateo Sofia Luca "
+    "Aaliyah Kenji Priya Ayo Ingrid Dmitri Elif Nadia Tomás"
+).split()
+_LAST = (
+    "García Müller Dubois Núñez Åberg Lefèvre Östlund Peña Smith Jones Brown Taylor "
+    "Wilson Moore Clark Lewis Young Walker Hall Allen King Wright Scott Green Baker "
+    "Adams Nelson Hill Campbell Rivera Cooper Reed Ward Brooks Gray James Bennett Wood "
+    "Hughes Price Kelly Sanders Okafor Tanaka Kowalski Novak Silva Rossi Costa"
+).split()
+_ADJ = (
+    "Blue Golden Silent Electric Broken Wild Lonely Burning Frozen Endless Velvet "
+    "Neon Crystal Hollow Bright Dark Sweet Bitter Little Crimson Midnight Summer "
+    "Savage Gentle Lost Holy Restless Secret Silver Wicked Lucky Quiet Heavy"
+).split()
+_NOUN = (
+    "Heart Night River Fire Dream Road Rain Star Ocean City Shadow Light Wolf Garden "
+    "Mirror Storm Angel Echo Ghost Sky Moon Sun Diamond Thunder Paradise Memory Island "
+    "Highway Letter Window Horizon Flame Ember Machine Kingdom Signal Wave Forest Harbor "
+    "Canyon Tide Lullaby Velvet Satellite Avenue Harmony Compass"
+).split()
+_VERB = (
+    "Love Hold Leave Call Save Chase Follow Break Find Lose Miss Feel Need Want Touch "
+    "Remember Forget Believe Dance Run Wait Fall Shine Burn Fly"
+).split()
+_FOREIGN = (
+    "Corazón Canción Été Mañana Liebe Nacht Ciel Lumière Sueño Fräulein Soleil "
+    "Décembre Cœur Straße Amor Señorita Niña Garçon Forêt Mädchen"
+).split()
 # Titles that many unrelated songs share: they make oversized blocks.
-_COMMON_TITLES = ("Intro", "Outro", "Interlude", "Untitled", "Home", "Love", "Hello",
-                  "Forever", "Reprise", "Skit")
-_VENUES = ("Wembley Stadium", "Madison Square Garden", "the Royal Albert Hall", "Glastonbury",
-           "Red Rocks", "Olympia Paris", "the BBC", "Budokan", "the Hollywood Bowl")
-_COMPILATIONS = ("Greatest Hits", "The Best Of", "Essentials", "Summer Hits {y}",
-                 "NOW That's What I Call Music! {n}", "Ultimate Collection", "Chill Out {y}",
-                 "Hits of the {d}s", "Club Anthems {y}", "Acoustic Sessions")
-_REMIXERS = ("Kygo", "Tiësto", "Calvin Harris", "Purple Disco Machine", "Armand van Helden",
-             "Dimitri Vegas", "Solomun", "Fred again..", "Honey Dijon", "Todd Terry")
+_COMMON_TITLES = (
+    "Intro",
+    "Outro",
+    "Interlude",
+    "Untitled",
+    "Home",
+    "Love",
+    "Hello",
+    "Forever",
+    "Reprise",
+    "Skit",
+)
+_VENUES = (
+    "Wembley Stadium",
+    "Madison Square Garden",
+    "the Royal Albert Hall",
+    "Glastonbury",
+    "Red Rocks",
+    "Olympia Paris",
+    "the BBC",
+    "Budokan",
+    "the Hollywood Bowl",
+)
+_COMPILATIONS = (
+    "Greatest Hits",
+    "The Best Of",
+    "Essentials",
+    "Summer Hits {y}",
+    "NOW That's What I Call Music! {n}",
+    "Ultimate Collection",
+    "Chill Out {y}",
+    "Hits of the {d}s",
+    "Club Anthems {y}",
+    "Acoustic Sessions",
+)
+_REMIXERS = (
+    "Kygo",
+    "Tiësto",
+    "Calvin Harris",
+    "Purple Disco Machine",
+    "Armand van Helden",
+    "Dimitri Vegas",
+    "Solomun",
+    "Fred again..",
+    "Honey Dijon",
+    "Todd Terry",
+)
 
 _OFFICIAL_MARKERS = (" (Official Video)", " (Official Music Video)", " [Official Video]")
 _OTHER_VIDEO_MARKERS = (" (Lyric Video)", " (Official Lyric Video)", " (Official Visualizer)")
@@ -96,11 +157,21 @@ class SourceHabits:
 
 
 HABITS = {
-    "label_feed": SourceHabits(0.01, 0.95, 0.0, "credit", "as_is", 0.0, 0.98, 0.95, 0.0, "ms", 0.0, 0.0),
-    "distributor": SourceHabits(0.03, 0.7, 0.4, "title_paren", "as_is", 0.5, 0.9, 0.8, 0.3, "s", 0.0, 0.1),
-    "store": SourceHabits(0.02, 0.5, 0.0, "title_ft", "mixed", 0.1, 0.95, 0.9, 0.0, "mmss", 0.1, 0.0),
-    "partner": SourceHabits(0.08, 0.3, 0.1, "credit_and", "lower", 0.8, 0.6, 0.6, 0.5, "ms_jitter", 0.0, 0.5),
-    "video_platform": SourceHabits(0.02, 0.1, 0.6, "title_paren", "as_is", 0.0, 0.0, 0.5, 0.0, "s", 0.0, 0.0),
+    "label_feed": SourceHabits(
+        0.01, 0.95, 0.0, "credit", "as_is", 0.0, 0.98, 0.95, 0.0, "ms", 0.0, 0.0
+    ),
+    "distributor": SourceHabits(
+        0.03, 0.7, 0.4, "title_paren", "as_is", 0.5, 0.9, 0.8, 0.3, "s", 0.0, 0.1
+    ),
+    "store": SourceHabits(
+        0.02, 0.5, 0.0, "title_ft", "mixed", 0.1, 0.95, 0.9, 0.0, "mmss", 0.1, 0.0
+    ),
+    "partner": SourceHabits(
+        0.08, 0.3, 0.1, "credit_and", "lower", 0.8, 0.6, 0.6, 0.5, "ms_jitter", 0.0, 0.5
+    ),
+    "video_platform": SourceHabits(
+        0.02, 0.1, 0.6, "title_paren", "as_is", 0.0, 0.0, 0.5, 0.0, "s", 0.0, 0.0
+    ),
 }
 
 
@@ -207,10 +278,20 @@ def format_year(rng: np.random.Generator, year: int, habits: SourceHabits) -> st
 
 def version_suffix(rng: np.random.Generator, version: str, remixer: str, year: int) -> str:
     options = {
-        "live": [" (Live)", " - Live", f" (Live at {_pick(rng, _VENUES)})", " [Live]",
-                 f" - Live at {_pick(rng, _VENUES)} {year}"],
-        "remix": [f" ({remixer} Remix)", f" - {remixer} Remix", " (Club Mix)", " (Extended Mix)",
-                  f" [{remixer} Remix]"],
+        "live": [
+            " (Live)",
+            " - Live",
+            f" (Live at {_pick(rng, _VENUES)})",
+            " [Live]",
+            f" - Live at {_pick(rng, _VENUES)} {year}",
+        ],
+        "remix": [
+            f" ({remixer} Remix)",
+            f" - {remixer} Remix",
+            " (Club Mix)",
+            " (Extended Mix)",
+            f" [{remixer} Remix]",
+        ],
         "acoustic": [" (Acoustic)", " - Acoustic Version", " (Unplugged)", " (Acoustic Version)"],
         "edit": [" (Radio Edit)", " - Radio Edit", " (Single Edit)", " (Edit)"],
     }.get(version)
@@ -218,8 +299,16 @@ def version_suffix(rng: np.random.Generator, version: str, remixer: str, year: i
 
 
 def remaster_suffix(rng: np.random.Generator, year: int) -> str:
-    return _pick(rng, [f" - Remastered {year}", f" ({year} Remaster)", " (Remastered)",
-                       f" - {year} Remaster", ""])
+    return _pick(
+        rng,
+        [
+            f" - Remastered {year}",
+            f" ({year} Remaster)",
+            " (Remastered)",
+            f" - {year} Remaster",
+            "",
+        ],
+    )
 
 
 # --- one work -------------------------------------------------------------------
@@ -243,13 +332,24 @@ def _isrc(rng: np.random.Generator) -> str:
     return f"{country}{registrant}{int(rng.integers(0, 100)):02d}{int(rng.integers(0, 100000)):05d}"
 
 
-def _recordings(rng: np.random.Generator, seed: int, work_id: int, artist: str,
-                n_artists: int, title: str) -> list[Recording]:
+def _recordings(
+    rng: np.random.Generator, seed: int, work_id: int, artist: str, n_artists: int, title: str
+) -> list[Recording]:
     base = float(np.clip(rng.normal(225, 45), 90, 600))
     year = int(rng.integers(1965, 2025))
     featured = artist_name(seed, int(rng.integers(n_artists))) if rng.random() < 0.12 else None
-    recs = [Recording(_hash_id("rec", seed, work_id, 0), "original", artist, featured, base,
-                      _isrc(rng), year, "")]
+    recs = [
+        Recording(
+            _hash_id("rec", seed, work_id, 0),
+            "original",
+            artist,
+            featured,
+            base,
+            _isrc(rng),
+            year,
+            "",
+        )
+    ]
     extra = [("live", 0.25), ("remix", 0.15), ("acoustic", 0.1), ("edit", 0.15), ("cover", 0.1)]
     for version, p in extra:
         if rng.random() >= p:
@@ -272,15 +372,24 @@ def _recordings(rng: np.random.Generator, seed: int, work_id: int, artist: str,
             rec_artist = artist_name(seed, int(rng.integers(n_artists)))
             if rec_artist == artist:
                 continue
-        recs.append(Recording(
-            _hash_id("rec", seed, work_id, idx), version, rec_artist,
-            featured if version in ("edit", "remix") else None, max(60.0, dur), _isrc(rng), v_year,
-            version_suffix(rng, version, remixer, v_year),
-        ))
+        recs.append(
+            Recording(
+                _hash_id("rec", seed, work_id, idx),
+                version,
+                rec_artist,
+                featured if version in ("edit", "remix") else None,
+                max(60.0, dur),
+                _isrc(rng),
+                v_year,
+                version_suffix(rng, version, remixer, v_year),
+            )
+        )
     return recs
 
 
-def _credit(rng: np.random.Generator, rec: Recording, habits: SourceHabits, title: str) -> tuple[str, str]:
+def _credit(
+    rng: np.random.Generator, rec: Recording, habits: SourceHabits, title: str
+) -> tuple[str, str]:
     """(title, artists) as this source writes the credit."""
     artist = rec.artist
     if habits.drop_the and artist.startswith("The ") and rng.random() < habits.drop_the:
@@ -309,9 +418,18 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
     album = f"{_pick(rng, _ADJ)} {_pick(rng, _NOUN)}" if rng.random() < 0.85 else title
     rows: list[dict[str, str | None]] = []
 
-    def emit(source: str, rec: Recording, entity: str, release_album: str | None,
-             release_year: int, track: int, kind: str | None, title_text: str,
-             isrc: str | None, duration: float) -> None:
+    def emit(
+        source: str,
+        rec: Recording,
+        entity: str,
+        release_album: str | None,
+        release_year: int,
+        track: int,
+        kind: str | None,
+        title_text: str,
+        isrc: str | None,
+        duration: float,
+    ) -> None:
         habits = HABITS[source]
         t, a = _credit(rng, rec, habits, title_text)
         if source == "video_platform" and rng.random() < 0.4:  # channel-style credits
@@ -329,49 +447,70 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
             t, artists = f"{a} - {t}", None
         if rng.random() < habits.track_prefix:
             t = f"{track:02d} - {t}"
-        rows.append({
-            "record_id": _hash_id("r", seed, work_id, len(rows)),
-            "source": source,
-            "title": t,
-            "artists": artists,
-            "album": release_album if rng.random() < habits.album else None,
-            "duration_ms": format_duration(rng, duration, habits.duration),
-            "isrc": isrc if (isrc and rng.random() < habits.isrc) else None,
-            "release_year": format_year(rng, release_year, habits),
-            "kind": kind,
-            "track_number": str(track) if rng.random() < 0.7 else None,
-            "true_entity_id": entity,
-            "true_recording_id": rec.recording_id,
-            "true_work_id": work,
-            "true_version": rec.version,
-        })
+        rows.append(
+            {
+                "record_id": _hash_id("r", seed, work_id, len(rows)),
+                "source": source,
+                "title": t,
+                "artists": artists,
+                "album": release_album if rng.random() < habits.album else None,
+                "duration_ms": format_duration(rng, duration, habits.duration),
+                "isrc": isrc if (isrc and rng.random() < habits.isrc) else None,
+                "release_year": format_year(rng, release_year, habits),
+                "kind": kind,
+                "track_number": str(track) if rng.random() < 0.7 else None,
+                "true_entity_id": entity,
+                "true_recording_id": rec.recording_id,
+                "true_work_id": work,
+                "true_version": rec.version,
+            }
+        )
 
     for rec in _recordings(rng, seed, work_id, artist, n_artists, title):
         releases = 1 + min(5, int(rng.poisson(1.6 if rec.version == "original" else 0.6)))
         for r in range(releases):
             source = _AUDIO_SOURCES[int(rng.choice(4, p=_AUDIO_SOURCE_WEIGHTS))]
-            kind_of_release = "album" if r == 0 else _pick(rng, ["compilation", "single", "remaster"])
+            kind_of_release = (
+                "album" if r == 0 else _pick(rng, ["compilation", "single", "remaster"])
+            )
             rel_year, rel_album, suffix, isrc = rec.year, album, rec.suffix, rec.isrc
             if rec.version != "original" and kind_of_release == "album":
-                rel_album = f"{album} (Live)" if rec.version == "live" else f"{title} (Remixes)" \
-                    if rec.version == "remix" else album
+                rel_album = (
+                    f"{album} (Live)"
+                    if rec.version == "live"
+                    else f"{title} (Remixes)"
+                    if rec.version == "remix"
+                    else album
+                )
             if kind_of_release == "compilation":
                 rel_year = min(2025, rec.year + int(rng.integers(1, 15)))
                 rel_album = _pick(rng, _COMPILATIONS).format(
-                    y=rel_year, n=int(rng.integers(1, 99)), d=(rec.year // 10 % 10) * 10)
+                    y=rel_year, n=int(rng.integers(1, 99)), d=(rec.year // 10 % 10) * 10
+                )
             elif kind_of_release == "single":
                 rel_album = title
             elif kind_of_release == "remaster":
                 rel_year = min(2025, rec.year + int(rng.integers(10, 40)))
-                rel_album = f"{album} (Remastered)" if rng.random() < 0.5 else f"{album} (Deluxe Edition)"
+                rel_album = (
+                    f"{album} (Remastered)" if rng.random() < 0.5 else f"{album} (Deluxe Edition)"
+                )
                 suffix = suffix + remaster_suffix(rng, rel_year)
                 if rng.random() < 0.3:  # remasters sometimes get a new ISRC
                     isrc = _isrc(rng)
             if rng.random() < 0.003:  # a feed that reuses a sibling recording's ISRC
                 isrc = _isrc(np.random.default_rng([seed, work_id, 99]))
-            emit(source, rec, rec.recording_id, rel_album, rel_year,
-                 1 + int(rng.integers(0, 14)), "audio" if rng.random() < 0.8 else None,
-                 title + suffix, isrc, rec.duration + rng.uniform(-0.4, 0.4))
+            emit(
+                source,
+                rec,
+                rec.recording_id,
+                rel_album,
+                rel_year,
+                1 + int(rng.integers(0, 14)),
+                "audio" if rng.random() < 0.8 else None,
+                title + suffix,
+                isrc,
+                rec.duration + rng.uniform(-0.4, 0.4),
+            )
         if rec.version == "original" and rng.random() < 0.2:
             # The official video (longer: an intro and outro), sometimes also a
             # lyric video or visualizer: two video entities carrying this audio.
@@ -380,9 +519,18 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
                 markers = _OFFICIAL_MARKERS if v == 0 else _OTHER_VIDEO_MARKERS
                 video_duration = rec.duration + (rng.uniform(5, 60) if v == 0 else 0.0)
                 for _ in range(1 + int(rng.integers(0, 2))):
-                    emit("video_platform", rec, video_id, None, rec.year, 1,
-                         "video" if rng.random() < 0.7 else None, title + _pick(rng, markers), None,
-                         video_duration + rng.uniform(-0.5, 0.5))
+                    emit(
+                        "video_platform",
+                        rec,
+                        video_id,
+                        None,
+                        rec.year,
+                        1,
+                        "video" if rng.random() < 0.7 else None,
+                        title + _pick(rng, markers),
+                        None,
+                        video_duration + rng.uniform(-0.5, 0.5),
+                    )
 
     _inject_bad_rows(rng, rows)
     return rows
@@ -408,8 +556,9 @@ def _inject_bad_rows(rng: np.random.Generator, rows: list[dict[str, str | None]]
 RECORDS_PER_WORK = 4.26
 
 
-def generate_catalog(spark: SparkSession, records: int, seed: int = 42,
-                     partitions: int | None = None) -> DataFrame:
+def generate_catalog(
+    spark: SparkSession, records: int, seed: int = 42, partitions: int | None = None
+) -> DataFrame:
     """Exactly `records` rows of generated catalogue, deterministic for (records, seed)."""
     if records < 1:
         raise ValueError("records must be at least 1")
@@ -425,19 +574,25 @@ def generate_catalog(spark: SparkSession, records: int, seed: int = 42,
     generated = spark.range(0, works, 1, partitions).mapInPandas(run, SCHEMA)
     # Keep the first `records` rows in (work, record) order: count rows per
     # partition, then give each row a global index from the partition offsets.
-    generated = generated.withColumn("_pid", F.spark_partition_id()).withColumn(
-        "_mid", F.monotonically_increasing_id()
-    ).cache()
+    generated = (
+        generated.withColumn("_pid", F.spark_partition_id())
+        .withColumn("_mid", F.monotonically_increasing_id())
+        .cache()
+    )
     counts = dict(generated.groupBy("_pid").count().collect())
     total = sum(counts.values())
     if total < records:
         generated.unpersist()
-        raise RuntimeError(f"generator produced {total} rows for {records}: raise RECORDS_PER_WORK margin")
+        raise RuntimeError(
+            f"generator produced {total} rows for {records}: raise RECORDS_PER_WORK margin"
+        )
     offsets, running = {}, 0
     for pid in sorted(counts):
         offsets[pid] = running
         running += counts[pid]
-    offset_col = F.create_map(*[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))])
+    offset_col = F.create_map(
+        *[x for pid, off in offsets.items() for x in (F.lit(pid), F.lit(off))]
+    )
     local_index = F.col("_mid").bitwiseAND(F.lit((1 << 33) - 1))
     return (
         generated.withColumn("_index", offset_col[F.col("_pid")] + local_index)

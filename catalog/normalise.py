@@ -115,7 +115,16 @@ def normalise_values(
     )
 
 
-_INPUTS = ("title", "artists", "album", "duration_ms", "isrc", "release_year", "kind", "track_number")
+_INPUTS = (
+    "title",
+    "artists",
+    "album",
+    "duration_ms",
+    "isrc",
+    "release_year",
+    "kind",
+    "track_number",
+)
 
 
 def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:

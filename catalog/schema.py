@@ -50,7 +50,12 @@ NORMALISED_COLUMNS = (
     "version",
     "parse_issues",
 )
-RESERVED_COLUMNS = frozenset(NORMALISED_COLUMNS) | {ROW_ORDER, "cluster_id", "cluster_size", "run_id"}
+RESERVED_COLUMNS = frozenset(NORMALISED_COLUMNS) | {
+    ROW_ORDER,
+    "cluster_id",
+    "cluster_size",
+    "run_id",
+}
 
 # Value columns that are parsed; an unparseable value becomes null and is counted.
 PARSED_COLUMNS = ("duration_ms", "release_year", "isrc", "kind", "track_number")

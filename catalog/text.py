@@ -23,8 +23,22 @@ from catalog.vocabulary import (
 
 # Letters that NFKD does not decompose into a base letter plus a mark.
 _TRANSLITERATE = str.maketrans(
-    {"ß": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o",
-     "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "þ": "th", "ı": "i"}
+    {
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "þ": "th",
+        "ı": "i",
+    }
 )
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^\w]+|_", re.UNICODE)
@@ -298,7 +312,9 @@ def _strip_track_prefix(title: str, track_number: int | None) -> str:
     return title
 
 
-def _split_packed(title: str, artist: str | None, album: str | None) -> tuple[str, str | None, str | None, list[str]]:
+def _split_packed(
+    title: str, artist: str | None, album: str | None
+) -> tuple[str, str | None, str | None, list[str]]:
     """Undo "Artist - Title" and "Title - Album" packing, using the other fields
     to decide which side is which. Returns title, artist, album and any version
     segments found after a dash."""

@@ -48,6 +48,8 @@ def split_valid(df: DataFrame, cfg: ValidationConfig) -> tuple[DataFrame, DataFr
         F.col("record_id"),
         F.col("source"),
         F.col(_REASON).alias("reason"),
-        F.to_json(F.struct(*[F.col(f"`{c}`") for c in raw_columns]), {"ignoreNullFields": "false"}).alias("raw"),
+        F.to_json(
+            F.struct(*[F.col(f"`{c}`") for c in raw_columns]), {"ignoreNullFields": "false"}
+        ).alias("raw"),
     )
     return valid, quarantine

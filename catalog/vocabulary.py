@@ -12,8 +12,25 @@ import re
 # lower-casing and removing spaces, so "n ull" and "N/A" are caught too).
 NULL_TOKENS = frozenset(
     {
-        "", "null", "nul", "none", "nan", "na", "n/a", "n.a.", "n.a", "unknown",
-        "[unknown]", "(unknown)", "unk", "unk.", "-", "--", "?", "tbd", "notavailable",
+        "",
+        "null",
+        "nul",
+        "none",
+        "nan",
+        "na",
+        "n/a",
+        "n.a.",
+        "n.a",
+        "unknown",
+        "[unknown]",
+        "(unknown)",
+        "unk",
+        "unk.",
+        "-",
+        "--",
+        "?",
+        "tbd",
+        "notavailable",
     }
 )
 
@@ -28,7 +45,10 @@ VERSION_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("instrumental", r"\binstrumental\b"),
         ("acoustic", r"\b(acoustic|unplugged)\b"),
         ("live", r"\b(live|in concert|concert version)\b"),
-        ("original", r"\b(original (mix|version)|album version|single version|explicit|mono|stereo)\b"),
+        (
+            "original",
+            r"\b(original (mix|version)|album version|single version|explicit|mono|stereo)\b",
+        ),
         ("remix", r"\b(re ?mix(ed)?|rmx|\w+ mix|rework|bootleg|dub)\b"),
         ("edit", r"\b(radio edit|single edit|edit|radio version|short version|clean version)\b"),
         ("demo", r"\b(demo|early version|rough mix)\b"),

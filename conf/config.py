@@ -79,7 +79,10 @@ class LinkageConfig(_Section):
     # One EM session per entry; each entry lists the columns or SQL expressions
     # that block it. Together they must leave every learned comparison free once.
     em_blocking: list[list[str]] = Field(
-        default_factory=lambda: [["title_norm", "floor(duration_s / 4)"], ["artist_norm", "album_norm"]]
+        default_factory=lambda: [
+            ["title_norm", "floor(duration_s / 4)"],
+            ["artist_norm", "album_norm"],
+        ]
     )
     # m-probabilities fixed by what a recording is, one per non-null level, in
     # level order. Left to EM, these learn "same song" (a live take agrees in

@@ -31,34 +31,53 @@ def blocking_quality(truth: DataFrame, candidates: DataFrame) -> list[BlockerQua
     record_id_l, record_id_r, blocked_by. First row: the union ("all")."""
     n = truth.count()
     true_pairs = (
-        truth.groupBy("truth_id").count()
-        .agg(F.sum(F.col("count") * (F.col("count") - 1) / 2)).collect()[0][0] or 0
+        truth.groupBy("truth_id")
+        .count()
+        .agg(F.sum(F.col("count") * (F.col("count") - 1) / 2))
+        .collect()[0][0]
+        or 0
     )
     all_pairs = n * (n - 1) / 2
     t = truth.select("record_id", F.col("truth_id").cast("string").alias("t"))
     labelled = (
-        candidates.join(t.withColumnRenamed("record_id", "record_id_l").withColumnRenamed("t", "tl"), "record_id_l")
-        .join(t.withColumnRenamed("record_id", "record_id_r").withColumnRenamed("t", "tr"), "record_id_r")
-        .select(F.explode(F.array_union(F.array(F.lit("all")), "blocked_by")).alias("blocker"),
-                (F.col("tl") == F.col("tr")).cast("int").alias("is_true"))
+        candidates.join(
+            t.withColumnRenamed("record_id", "record_id_l").withColumnRenamed("t", "tl"),
+            "record_id_l",
+        )
+        .join(
+            t.withColumnRenamed("record_id", "record_id_r").withColumnRenamed("t", "tr"),
+            "record_id_r",
+        )
+        .select(
+            F.explode(F.array_union(F.array(F.lit("all")), "blocked_by")).alias("blocker"),
+            (F.col("tl") == F.col("tr")).cast("int").alias("is_true"),
+        )
     )
-    rows = labelled.groupBy("blocker").agg(F.count("*").alias("pairs"), F.sum("is_true").alias("found")).collect()
+    rows = (
+        labelled.groupBy("blocker")
+        .agg(F.count("*").alias("pairs"), F.sum("is_true").alias("found"))
+        .collect()
+    )
     out = []
     for r in sorted(rows, key=lambda r: (r["blocker"] != "all", r["blocker"])):
-        out.append(BlockerQuality(
-            blocker=r["blocker"],
-            candidate_pairs=int(r["pairs"]),
-            true_pairs_found=int(r["found"] or 0),
-            pair_completeness=(r["found"] or 0) / true_pairs if true_pairs else 1.0,
-            pairs_per_record=2 * r["pairs"] / n if n else 0.0,
-            reduction_ratio=1 - r["pairs"] / all_pairs if all_pairs else 0.0,
-        ))
+        out.append(
+            BlockerQuality(
+                blocker=r["blocker"],
+                candidate_pairs=int(r["pairs"]),
+                true_pairs_found=int(r["found"] or 0),
+                pair_completeness=(r["found"] or 0) / true_pairs if true_pairs else 1.0,
+                pairs_per_record=2 * r["pairs"] / n if n else 0.0,
+                reduction_ratio=1 - r["pairs"] / all_pairs if all_pairs else 0.0,
+            )
+        )
     return out
 
 
 def format_blocking_quality(rows: list[BlockerQuality]) -> str:
     lines = [f"{'blocker':<16}{'pairs':>12}{'true found':>12}{'PC':>9}{'pairs/rec':>11}{'RR':>10}"]
     for q in rows:
-        lines.append(f"{q.blocker:<16}{q.candidate_pairs:>12,}{q.true_pairs_found:>12,}"
-                     f"{q.pair_completeness:>9.4f}{q.pairs_per_record:>11.2f}{q.reduction_ratio:>10.6f}")
+        lines.append(
+            f"{q.blocker:<16}{q.candidate_pairs:>12,}{q.true_pairs_found:>12,}"
+            f"{q.pair_completeness:>9.4f}{q.pairs_per_record:>11.2f}{q.reduction_ratio:>10.6f}"
+        )
     return "\n".join(lines)

@@ -43,7 +43,9 @@ def score_clusters(predicted: DataFrame, truth: DataFrame) -> Scores:
     joined = truth.join(predicted.select("record_id", "cluster_id"), "record_id", "left").select(
         "record_id",
         F.col("truth_id").cast("string").alias("t"),
-        F.coalesce(F.col("cluster_id"), F.concat(F.lit("unresolved:"), F.col("record_id"))).alias("c"),
+        F.coalesce(F.col("cluster_id"), F.concat(F.lit("unresolved:"), F.col("record_id"))).alias(
+            "c"
+        ),
     )
     # A record with no truth label is its own true entity.
     joined = joined.withColumn("t", F.coalesce("t", F.concat(F.lit("unlabelled:"), "record_id")))

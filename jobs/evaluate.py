@@ -26,12 +26,20 @@ from storage.delta import DeltaStore
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jobs.evaluate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="jobs.evaluate",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--output", required=True, help="the resolve job's output folder")
     parser.add_argument("--truth", required=True, metavar="COLUMN")
-    parser.add_argument("--as-of-version", type=int, default=None, metavar="N",
-                        help="evaluate this version of the tables (default: the latest)")
+    parser.add_argument(
+        "--as-of-version",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate this version of the tables (default: the latest)",
+    )
     add_config_arguments(parser)
     args = parser.parse_args(argv)
     cfg = load_config(args.config, args.overrides)
@@ -40,7 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     scores = evaluate_output(store, args.truth, args.as_of_version)
     print(format_scores(scores))
     run_id = store.read("clusters", args.as_of_version).select("run_id").first()["run_id"]
-    with RunTracker(cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id) as tracker:
+    with RunTracker(
+        cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
+    ) as tracker:
         tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
     return 0
 

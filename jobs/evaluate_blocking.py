@@ -28,12 +28,17 @@ from runtime.tracking import RunTracker
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jobs.evaluate_blocking", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="jobs.evaluate_blocking",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--input", required=True)
     parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
     parser.add_argument("--truth", required=True, metavar="COLUMN")
-    parser.add_argument("--output", default=None, help="folder for the MLflow store (default: none, no tracking)")
+    parser.add_argument(
+        "--output", default=None, help="folder for the MLflow store (default: none, no tracking)"
+    )
     add_config_arguments(parser)
     args = parser.parse_args(argv)
 
@@ -51,8 +56,12 @@ def main(argv: list[str] | None = None) -> int:
         candidates = candidates.cache()
         candidates.count()
     if skew.dropped_keys:
-        timer.note("skew guard dropped %d keys (largest %d): %s", skew.dropped_keys,
-                   skew.largest_block, ", ".join(skew.examples))
+        timer.note(
+            "skew guard dropped %d keys (largest %d): %s",
+            skew.dropped_keys,
+            skew.largest_block,
+            ", ".join(skew.examples),
+        )
     truth = records.select("record_id", F.col(f"`{args.truth}`").alias("truth_id"))
     rows = blocking_quality(truth, candidates)
     print(format_blocking_quality(rows))
@@ -61,8 +70,14 @@ def main(argv: list[str] | None = None) -> int:
         tracking = cfg.tracking
         with RunTracker(tracking, args.output, run_name="evaluate_blocking") as tracker:
             tracker.params(cfg.to_dict())
-            tracker.metrics({f"{q.blocker}_{k}": v for q in rows for k, v in q.as_dict().items()
-                             if k != "blocker"})
+            tracker.metrics(
+                {
+                    f"{q.blocker}_{k}": v
+                    for q in rows
+                    for k, v in q.as_dict().items()
+                    if k != "blocker"
+                }
+            )
             tracker.metrics({"blocking_seconds": timer.seconds["blocking"]})
     return 0
 

@@ -34,8 +34,11 @@ def write_catalog(df, output: str, fmt: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="jobs.generate_catalog", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="jobs.generate_catalog",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--records", type=int, required=True)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--output", required=True)
@@ -50,8 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     with timer.stage("generate"):
         df = generate_catalog(spark, args.records, args.seed)
         write_catalog(df, args.output, args.format)
-    print(f"wrote {args.records:,} records (seed {args.seed}) to {args.output} as {args.format} "
-          f"in {timer.seconds['generate']:.1f}s")
+    print(
+        f"wrote {args.records:,} records (seed {args.seed}) to {args.output} as {args.format} "
+        f"in {timer.seconds['generate']:.1f}s"
+    )
     return 0
 
 

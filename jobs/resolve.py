@@ -25,7 +25,6 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any
 
 if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-files
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -85,7 +84,9 @@ class ResolveResult:
 
 def _clusters_table(records: DataFrame, assignments: DataFrame, run_id: str) -> DataFrame:
     passthrough = [
-        c for c in records.columns if c not in CATALOG_COLUMNS and c not in NORMALISED_COLUMNS and c != ROW_ORDER
+        c
+        for c in records.columns
+        if c not in CATALOG_COLUMNS and c not in NORMALISED_COLUMNS and c != ROW_ORDER
     ]
     return records.join(assignments, "record_id").select(
         "record_id",
@@ -121,11 +122,20 @@ def resolve(
     timer = StageTimer()
     store = DeltaStore(spark, output, cfg.output.delta_engine)
     started = time.time()
-    with RunTracker(cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}") as tracker:
+    with RunTracker(
+        cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}"
+    ) as tracker:
         run_id = tracker.run_id
         tracker.params(cfg.to_dict())
-        tracker.tags({"job": "resolve", "input": input_path, "input_format": input_format,
-                      "config_hash": cfg.fingerprint(), "delta_engine": store.engine_name})
+        tracker.tags(
+            {
+                "job": "resolve",
+                "input": input_path,
+                "input_format": input_format,
+                "config_hash": cfg.fingerprint(),
+                "delta_engine": store.engine_name,
+            }
+        )
         tracker.artifact_dict(cfg.to_dict(), "config.json")
 
         with timer.stage("read"):
@@ -149,7 +159,11 @@ def resolve(
             records = normalise(valid, cfg.normalise).cache()
             resolved_in = records.count()
             issues = parse_issue_counts(records)
-            timer.note("%s records; unparseable values set to null: %s", f"{resolved_in:,}", issues or "none")
+            timer.note(
+                "%s records; unparseable values set to null: %s",
+                f"{resolved_in:,}",
+                issues or "none",
+            )
             raw.unpersist()
 
         with timer.stage("blocking"):
@@ -161,11 +175,17 @@ def resolve(
             if skew.dropped_keys:
                 timer.note(
                     "skew guard dropped %d keys larger than %d records (largest %d): %s",
-                    skew.dropped_keys, cfg.blocking.max_block_size, skew.largest_block,
+                    skew.dropped_keys,
+                    cfg.blocking.max_block_size,
+                    skew.largest_block,
                     ", ".join(skew.examples),
                 )
-            timer.note("%s candidate pairs (%.1f per record), by blocker %s",
-                       f"{n_candidates:,}", 2 * n_candidates / max(resolved_in, 1), by_blocker)
+            timer.note(
+                "%s candidate pairs (%.1f per record), by blocker %s",
+                f"{n_candidates:,}",
+                2 * n_candidates / max(resolved_in, 1),
+                by_blocker,
+            )
 
         with timer.stage("scoring"):
             scored = train_and_score(spark, records, candidates, cfg.linkage)
@@ -173,19 +193,35 @@ def resolve(
                 "linked", F.col("match_probability") >= cfg.clustering.threshold
             ).cache()
             linked = pairs.filter("linked").count()
-            timer.note("%s of %s pairs at or above %.3f", f"{linked:,}", f"{n_candidates:,}",
-                       cfg.clustering.threshold)
+            timer.note(
+                "%s of %s pairs at or above %.3f",
+                f"{linked:,}",
+                f"{n_candidates:,}",
+                cfg.clustering.threshold,
+            )
             tracker.artifact_dict(scored.model_json, "splink_model.json")
 
         with timer.stage("clustering"):
-            result = cluster_pairs(records, pairs, cfg.clustering.threshold, cfg.clustering.max_iterations)
+            result = cluster_pairs(
+                records, pairs, cfg.clustering.threshold, cfg.clustering.max_iterations
+            )
             assignments = result.clusters.cache()
-            sizes = assignments.groupBy("cluster_id").agg(F.count("*").alias("n")).agg(
-                F.count("*").alias("clusters"), F.sum(F.when(F.col("n") > 1, 1).otherwise(0)).alias("multi")
-            ).collect()[0]
+            sizes = (
+                assignments.groupBy("cluster_id")
+                .agg(F.count("*").alias("n"))
+                .agg(
+                    F.count("*").alias("clusters"),
+                    F.sum(F.when(F.col("n") > 1, 1).otherwise(0)).alias("multi"),
+                )
+                .collect()[0]
+            )
             n_clustered = assignments.count()
-            timer.note("%s clusters (%s with 2+ records) in %d iterations",
-                       f"{sizes['clusters']:,}", f"{sizes['multi'] or 0:,}", result.iterations)
+            timer.note(
+                "%s clusters (%s with 2+ records) in %d iterations",
+                f"{sizes['clusters']:,}",
+                f"{sizes['multi'] or 0:,}",
+                result.iterations,
+            )
 
         if n_clustered + quarantined != rows_in:
             raise RuntimeError(
@@ -195,11 +231,15 @@ def resolve(
         with timer.stage("write"):
             meta = {"run_id": run_id, "config_hash": cfg.fingerprint(), "input": input_path}
             commits = {
-                "clusters": store.write(_clusters_table(records, assignments, run_id), "clusters",
-                                        metadata=meta),
-                "pairs": store.write(pairs.withColumn("run_id", F.lit(run_id)), "pairs", metadata=meta),
-                "quarantine": store.write(quarantine.withColumn("run_id", F.lit(run_id)), "quarantine",
-                                          metadata=meta),
+                "clusters": store.write(
+                    _clusters_table(records, assignments, run_id), "clusters", metadata=meta
+                ),
+                "pairs": store.write(
+                    pairs.withColumn("run_id", F.lit(run_id)), "pairs", metadata=meta
+                ),
+                "quarantine": store.write(
+                    quarantine.withColumn("run_id", F.lit(run_id)), "quarantine", metadata=meta
+                ),
             }
             for c in commits.values():
                 timer.note("%s -> version %d", c.path, c.version)
@@ -212,27 +252,47 @@ def resolve(
                 tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
 
         res = ResolveResult(
-            run_id=run_id, output=output, rows_in=rows_in, quarantined=quarantined,
-            resolved=n_clustered, quarantine_reasons=reasons, parse_issues=issues,
-            candidate_pairs=n_candidates, pairs_by_blocker=by_blocker, linked_pairs=linked,
-            clusters=int(sizes["clusters"]), multi_record_clusters=int(sizes["multi"] or 0),
-            seconds=dict(timer.seconds), commits=commits, scores=scores,
+            run_id=run_id,
+            output=output,
+            rows_in=rows_in,
+            quarantined=quarantined,
+            resolved=n_clustered,
+            quarantine_reasons=reasons,
+            parse_issues=issues,
+            candidate_pairs=n_candidates,
+            pairs_by_blocker=by_blocker,
+            linked_pairs=linked,
+            clusters=int(sizes["clusters"]),
+            multi_record_clusters=int(sizes["multi"] or 0),
+            seconds=dict(timer.seconds),
+            commits=commits,
+            scores=scores,
             tracking_uri=tracker.tracking_uri,
         )
-        commits["runs"] = store.write(_runs_row(spark, res, cfg, input_path, input_format, started),
-                                      "runs", mode="append", metadata=meta)
-        tracker.metrics({**res.counts(), **{f"seconds_{k}": v for k, v in res.seconds.items()},
-                         **{f"quarantined_{k}": v for k, v in reasons.items()},
-                         **{f"unparsed_{k}": v for k, v in issues.items()},
-                         **{f"pairs_{k}": v for k, v in by_blocker.items()}})
+        commits["runs"] = store.write(
+            _runs_row(spark, res, cfg, input_path, input_format, started),
+            "runs",
+            mode="append",
+            metadata=meta,
+        )
+        tracker.metrics(
+            {
+                **res.counts(),
+                **{f"seconds_{k}": v for k, v in res.seconds.items()},
+                **{f"quarantined_{k}": v for k, v in reasons.items()},
+                **{f"unparsed_{k}": v for k, v in issues.items()},
+                **{f"pairs_{k}": v for k, v in by_blocker.items()},
+            }
+        )
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
         for df in (records, candidates, pairs, assignments, quarantine):
             df.unpersist()
     return res
 
 
-def _runs_row(spark, res: ResolveResult, cfg: Config, input_path: str, input_format: str,
-              started: float) -> DataFrame:
+def _runs_row(
+    spark, res: ResolveResult, cfg: Config, input_path: str, input_format: str, started: float
+) -> DataFrame:
     row = {
         "run_id": res.run_id,
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
@@ -263,7 +323,8 @@ def format_summary(res: ResolveResult) -> str:
         f"  candidate pairs    {res.candidate_pairs:>12,}  {res.pairs_by_blocker}",
         f"  linked pairs       {res.linked_pairs:>12,}",
         f"  clusters           {res.clusters:>12,}  ({res.multi_record_clusters:,} with 2+ records)",
-        "  time               " + ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
+        "  time               "
+        + ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
         + f"; total {sum(res.seconds.values()):.1f}s",
     ]
     for name, c in res.commits.items():
@@ -276,13 +337,20 @@ def format_summary(res: ResolveResult) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="jobs.resolve", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="jobs.resolve",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--input", required=True, help="catalog Parquet/CSV/Delta, or a dapo CSV")
     parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
     parser.add_argument("--output", required=True, help="folder for the Delta tables")
-    parser.add_argument("--truth", default=None, metavar="COLUMN",
-                        help="ground-truth column of the input: evaluate at the end (never used to resolve)")
+    parser.add_argument(
+        "--truth",
+        default=None,
+        metavar="COLUMN",
+        help="ground-truth column of the input: evaluate at the end (never used to resolve)",
+    )
     add_config_arguments(parser)
     return parser.parse_args(argv)
 

@@ -40,9 +40,12 @@ def connected_components(
     log = get_logger()
     edges = _undirected(links).cache()
     n_links = links.count()
-    labels = edges.select(F.col("src").alias("record_id")).distinct().withColumn(
-        "label", F.col("record_id")
-    ).localCheckpoint()
+    labels = (
+        edges.select(F.col("src").alias("record_id"))
+        .distinct()
+        .withColumn("label", F.col("record_id"))
+        .localCheckpoint()
+    )
 
     iterations = 0
     while True:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from conf.config import LinkageConfig
 from catalog.vocabulary import SAME_AUDIO_TAGS
+from conf.config import LinkageConfig
 
 # The columns Splink sees; everything else stays out of its joins.
 MODEL_COLUMNS = (
@@ -35,7 +35,8 @@ def model_input(records: DataFrame) -> DataFrame:
     """
     same = F.col("version").isin(*sorted(SAME_AUDIO_TAGS))
     return records.withColumn(
-        "version_class", F.when(same | F.col("version").isNull(), F.lit("original")).otherwise(F.col("version"))
+        "version_class",
+        F.when(same | F.col("version").isNull(), F.lit("original")).otherwise(F.col("version")),
     ).select(*MODEL_COLUMNS)
 
 
@@ -78,7 +79,11 @@ def _levels():
             cll.AbsoluteDifferenceLevel("year", 1),
             cll.ElseLevel(),
         ],
-        "isrc_norm": [cll.NullLevel("isrc_norm"), cll.ExactMatchLevel("isrc_norm"), cll.ElseLevel()],
+        "isrc_norm": [
+            cll.NullLevel("isrc_norm"),
+            cll.ExactMatchLevel("isrc_norm"),
+            cll.ElseLevel(),
+        ],
         "track_no": [cll.NullLevel("track_no"), cll.ExactMatchLevel("track_no"), cll.ElseLevel()],
         "version_class": [
             cll.NullLevel("version_class"),

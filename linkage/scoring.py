@@ -59,12 +59,17 @@ def train_and_score(
     log.info("  prior estimated in %.1f s", time.perf_counter() - t0)
     t0 = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
-    log.info("  u estimated from %s sampled pairs in %.1f s", f"{cfg.u_max_pairs:,.0f}",
-             time.perf_counter() - t0)
+    log.info(
+        "  u estimated from %s sampled pairs in %.1f s",
+        f"{cfg.u_max_pairs:,.0f}",
+        time.perf_counter() - t0,
+    )
     for columns in cfg.em_blocking:
         missing = [c for c in MODEL_COLUMNS if c not in present and any(c in e for e in columns)]
         if missing:
-            log.info("  EM blocked on %s skipped: no values in %s", "+".join(columns), ", ".join(missing))
+            log.info(
+                "  EM blocked on %s skipped: no values in %s", "+".join(columns), ", ".join(missing)
+            )
             continue
         t0 = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))

@@ -99,11 +99,32 @@ def build_local_session(cfg: SparkConfig) -> SparkSession:
     return spark
 
 
+def launched_by_spark_submit() -> bool:
+    """spark-submit (and pyspark shells) start Python with a JVM gateway already up."""
+    return "PYSPARK_GATEWAY_PORT" in os.environ
+
+
+# SQL settings tracklink relies on; they can be set on a running session.
+RUNTIME_SQL_CONF = {
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+}
+
+
 def get_spark(cfg: SparkConfig) -> SparkSession:
-    """The active session if there is one (spark-submit, Databricks), else a local one."""
+    """The session to run on. Under spark-submit or on Databricks the cluster's
+    session is used as it is (its master, memory and jars come from the submit
+    command or the cluster; the `spark` config section applies to local runs)."""
     spark = active_session()
-    if spark is None:
+    if spark is None and not launched_by_spark_submit():
         return build_local_session(cfg)
+    if spark is None:
+        spark = SparkSession.builder.appName(cfg.app_name).getOrCreate()
+        # spark-submit's INFO logging would drown the progress lines.
+        spark.sparkContext.setLogLevel("WARN")
+    for key, value in RUNTIME_SQL_CONF.items():
+        spark.conf.set(key, value)
     if not spark.sparkContext.getCheckpointDir():
         base = cfg.checkpoint_dir or tempfile.mkdtemp(prefix="tracklink-ckpt-")
         spark.sparkContext.setCheckpointDir(os.path.join(base, "checkpoints"))

@@ -29,8 +29,9 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
 class RunTracker:
     """A thin wrapper over one MLflow run; every call is a no-op when tracking is off."""
 
-    def __init__(self, cfg: TrackingConfig, output_dir: str, run_name: str,
-                 resume_run_id: str | None = None) -> None:
+    def __init__(
+        self, cfg: TrackingConfig, output_dir: str, run_name: str, resume_run_id: str | None = None
+    ) -> None:
         self.cfg = cfg
         self.output_dir = output_dir
         self.run_name = run_name

@@ -19,11 +19,14 @@ MUSICBRAINZ = SHARED_DATASETS / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo
 def spark(tmp_path_factory):
     from runtime.spark import build_local_session
 
-    cfg = load_config(None, [
-        "spark.shuffle_partitions=2",
-        "spark.driver_memory=2g",
-        f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
-    ])
+    cfg = load_config(
+        None,
+        [
+            "spark.shuffle_partitions=2",
+            "spark.driver_memory=2g",
+            f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
+        ],
+    )
     session = build_local_session(cfg.spark)
     yield session
     session.stop()

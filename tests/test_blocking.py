@@ -38,37 +38,84 @@ def test_shingles_pad_short_strings():
 
 
 def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):
-    pairs, _ = _pairs(spark, cfg, [
-        {"record_id": "a", "title": "Bohemian Rhapsody", "artists": "Queen", "duration_ms": "354000"},
-        {"record_id": "b", "title": "Bohemian Rhapsdoy", "artists": "Queen", "duration_ms": "355"},
-        {"record_id": "c", "title": "Stairway to Heaven", "artists": "Led Zeppelin", "duration_ms": "482000"},
-    ])
+    pairs, _ = _pairs(
+        spark,
+        cfg,
+        [
+            {
+                "record_id": "a",
+                "title": "Bohemian Rhapsody",
+                "artists": "Queen",
+                "duration_ms": "354000",
+            },
+            {
+                "record_id": "b",
+                "title": "Bohemian Rhapsdoy",
+                "artists": "Queen",
+                "duration_ms": "355",
+            },
+            {
+                "record_id": "c",
+                "title": "Stairway to Heaven",
+                "artists": "Led Zeppelin",
+                "duration_ms": "482000",
+            },
+        ],
+    )
     assert ("a", "b") in pairs
     assert "minhash" in pairs[("a", "b")]
     assert not any("c" in pair for pair in pairs)
 
 
 def test_exact_keys_report_which_blocker_proposed_a_pair(spark, cfg):
-    pairs, _ = _pairs(spark, cfg, [
-        {"record_id": "1", "title": "Intro", "artists": "X", "isrc": "GBAYE0601498", "duration_ms": "60000"},
-        {"record_id": "2", "title": "Completely Different", "artists": "Y", "isrc": "GB-AYE-06-01498"},
-    ])
+    pairs, _ = _pairs(
+        spark,
+        cfg,
+        [
+            {
+                "record_id": "1",
+                "title": "Intro",
+                "artists": "X",
+                "isrc": "GBAYE0601498",
+                "duration_ms": "60000",
+            },
+            {
+                "record_id": "2",
+                "title": "Completely Different",
+                "artists": "Y",
+                "isrc": "GB-AYE-06-01498",
+            },
+        ],
+    )
     assert pairs == {("1", "2"): {"isrc"}}
 
 
 def test_audio_and_video_records_are_never_paired(spark, cfg):
-    pairs, _ = _pairs(spark, cfg, [
-        {"record_id": "1", "title": "Hello", "artists": "Adele", "kind": "audio"},
-        {"record_id": "2", "title": "Hello", "artists": "Adele", "kind": "video"},
-    ])
+    pairs, _ = _pairs(
+        spark,
+        cfg,
+        [
+            {"record_id": "1", "title": "Hello", "artists": "Adele", "kind": "audio"},
+            {"record_id": "2", "title": "Hello", "artists": "Adele", "kind": "video"},
+        ],
+    )
     assert pairs == {}
 
 
 def test_skew_guard_drops_oversized_blocks_and_reports_them(spark):
-    cfg = load_config(None, ["blocking.max_block_size=3", "blocking.minhash.enabled=false",
-                             "blocking.exact_keys=[title_artist]"])
+    cfg = load_config(
+        None,
+        [
+            "blocking.max_block_size=3",
+            "blocking.minhash.enabled=false",
+            "blocking.exact_keys=[title_artist]",
+        ],
+    )
     rows = [{"record_id": str(i), "title": "Intro", "artists": "Various"} for i in range(5)]
-    rows += [{"record_id": "x", "title": "Song", "artists": "A"}, {"record_id": "y", "title": "Song", "artists": "A"}]
+    rows += [
+        {"record_id": "x", "title": "Song", "artists": "A"},
+        {"record_id": "y", "title": "Song", "artists": "A"},
+    ]
     pairs, report = _pairs(spark, cfg, rows)
     assert pairs == {("x", "y"): {"title_artist"}}
     assert (report.dropped_keys, report.largest_block, report.dropped_memberships) == (1, 5, 5)
@@ -76,7 +123,8 @@ def test_skew_guard_drops_oversized_blocks_and_reports_them(spark):
 
 def test_guard_skew_keeps_blocks_at_the_limit(spark):
     keys = spark.createDataFrame(
-        [(str(i), "audio", "k", "big") for i in range(3)], "record_id string, kind_norm string, blocker string, key string"
+        [(str(i), "audio", "k", "big") for i in range(3)],
+        "record_id string, kind_norm string, blocker string, key string",
     )
     kept, report = guard_skew(keys, 3)
     assert kept.count() == 3 and report.dropped_keys == 0

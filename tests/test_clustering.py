@@ -12,9 +12,13 @@ def test_components_chains_and_singletons(spark):
     result = cluster_pairs(ids, pairs, threshold=0.9)
     got = {r.record_id: (r.cluster_id, r.cluster_size) for r in result.clusters.collect()}
     assert got == {
-        "a": ("a", 3), "b": ("a", 3), "c": ("a", 3),
-        "d": ("d", 1), "g": ("g", 1),
-        "e": ("e", 2), "f": ("e", 2),
+        "a": ("a", 3),
+        "b": ("a", 3),
+        "c": ("a", 3),
+        "d": ("d", 1),
+        "g": ("g", 1),
+        "e": ("e", 2),
+        "f": ("e", 2),
     }
     assert result.links == 3
 

@@ -14,8 +14,14 @@ def test_packaged_config_loads_and_matches_the_defaults():
 
 
 def test_set_overrides_parse_values_as_yaml():
-    cfg = load_config(None, ["clustering.threshold=0.95", "blocking.minhash.enabled=false",
-                             "blocking.exact_keys=[isrc]"])
+    cfg = load_config(
+        None,
+        [
+            "clustering.threshold=0.95",
+            "blocking.minhash.enabled=false",
+            "blocking.exact_keys=[isrc]",
+        ],
+    )
     assert cfg.clustering.threshold == 0.95
     assert cfg.blocking.minhash.enabled is False
     assert cfg.blocking.exact_keys == ["isrc"]
@@ -50,4 +56,6 @@ def test_malformed_set_is_a_config_error():
 
 def test_fingerprint_changes_with_the_config():
     assert load_config().fingerprint() == load_config().fingerprint()
-    assert load_config().fingerprint() != load_config(None, ["clustering.threshold=0.8"]).fingerprint()
+    assert (
+        load_config().fingerprint() != load_config(None, ["clustering.threshold=0.8"]).fingerprint()
+    )

@@ -10,14 +10,19 @@ from storage.delta import DeltaStore, RustDeltaEngine
 
 
 def _df(spark, rows):
-    return spark.createDataFrame(rows, "record_id string, cluster_id string, score double, tags array<string>")
+    return spark.createDataFrame(
+        rows, "record_id string, cluster_id string, score double, tags array<string>"
+    )
 
 
 def test_each_write_is_a_new_version_and_old_versions_stay_readable(spark, tmp_path):
     store = DeltaStore(spark, str(tmp_path), "delta-rs")
     first = store.write(_df(spark, [("1", "a", 0.5, ["x"])]), "clusters", metadata={"run_id": "r1"})
-    second = store.write(_df(spark, [("1", "b", 0.7, []), ("2", "b", None, None)]), "clusters",
-                         metadata={"run_id": "r2"})
+    second = store.write(
+        _df(spark, [("1", "b", 0.7, []), ("2", "b", None, None)]),
+        "clusters",
+        metadata={"run_id": "r2"},
+    )
     assert (first.version, second.version) == (0, 1)
     assert sorted(r.cluster_id for r in store.read("clusters").collect()) == ["b", "b"]
     assert [r.cluster_id for r in store.read("clusters", version=0).collect()] == ["a"]
@@ -43,7 +48,9 @@ def test_append_mode_adds_rows(spark, tmp_path):
     assert store.read("runs").count() == 2
 
 
-def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(spark, tmp_path, monkeypatch):
+def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(
+    spark, tmp_path, monkeypatch
+):
     store = DeltaStore(spark, str(tmp_path), "delta-rs")
     store.write(_df(spark, [("1", "a", 0.5, None)]), "clusters")
 
@@ -54,7 +61,9 @@ def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(spark,
     with pytest.raises(RuntimeError):
         store.write(_df(spark, [("9", "z", 0.1, None)] * 3), "clusters")
     assert store.version("clusters") == 0
-    assert [r.record_id for r in DeltaStore(spark, str(tmp_path), "delta-rs").read("clusters").collect()] == ["1"]
+    assert [
+        r.record_id for r in DeltaStore(spark, str(tmp_path), "delta-rs").read("clusters").collect()
+    ] == ["1"]
 
 
 def test_empty_dataframe_makes_an_empty_table(spark, tmp_path):

@@ -7,10 +7,14 @@ from evaluation.metrics import score_clusters
 
 def test_pairwise_and_bcubed_by_hand(spark):
     # truth: {1,2,3} {4,5}; predicted: {1,2} {3,4,5}
-    truth = spark.createDataFrame([("1", "A"), ("2", "A"), ("3", "A"), ("4", "B"), ("5", "B")],
-                                  "record_id string, truth_id string")
-    pred = spark.createDataFrame([("1", "x"), ("2", "x"), ("3", "y"), ("4", "y"), ("5", "y")],
-                                 "record_id string, cluster_id string")
+    truth = spark.createDataFrame(
+        [("1", "A"), ("2", "A"), ("3", "A"), ("4", "B"), ("5", "B")],
+        "record_id string, truth_id string",
+    )
+    pred = spark.createDataFrame(
+        [("1", "x"), ("2", "x"), ("3", "y"), ("4", "y"), ("5", "y")],
+        "record_id string, cluster_id string",
+    )
     s = score_clusters(pred, truth)
     # true pairs: 3 + 1 = 4; predicted: 1 + 3 = 4; both: (1,2) and (4,5) = 2
     assert (s.true_pairs, s.predicted_pairs, s.true_positive_pairs) == (4, 4, 2)

@@ -13,8 +13,18 @@ pytestmark = pytest.mark.skipif(
 
 def test_musicbrainz_20k_pairwise_f1_at_least_0_90(spark, tmp_path):
     out = str(tmp_path / "mb")
-    argv = ["--input", str(MUSICBRAINZ), "--input-format", "musicbrainz-dapo", "--output", out,
-            "--truth", "CID", "--set", "spark.shuffle_partitions=2"]
+    argv = [
+        "--input",
+        str(MUSICBRAINZ),
+        "--input-format",
+        "musicbrainz-dapo",
+        "--output",
+        out,
+        "--truth",
+        "CID",
+        "--set",
+        "spark.shuffle_partitions=2",
+    ]
     assert resolve_job.main(argv) == 0
     scores = resolve_job.evaluate_output(DeltaStore(spark, out), "CID")
     assert scores.records == 19_375

@@ -36,8 +36,10 @@ def test_csv_values_stay_text(spark, tmp_path):
 
 def test_musicbrainz_dapo_columns_are_mapped(spark, tmp_path):
     path = tmp_path / "mb.csv"
-    path.write_text("TID,CID,CTID,SourceID,id,number,title,length,artist,album,year,language\n"
-                    "1,1,1,2,x,9,A - B,219,,C,75,French\n")
+    path.write_text(
+        "TID,CID,CTID,SourceID,id,number,title,length,artist,album,year,language\n"
+        "1,1,1,2,x,9,A - B,219,,C,75,French\n"
+    )
     row = read_input(spark, str(path), "musicbrainz-dapo").collect()[0]
     assert (row.record_id, row.source, row.duration_ms, row.track_number) == ("1", "2", "219", "9")
     assert row.CID == "1"  # truth passes through, unused

@@ -25,8 +25,16 @@ def small_catalog(spark, tmp_path_factory):
 @pytest.fixture(scope="module")
 def resolved(spark, small_catalog, tmp_path_factory):
     out = str(tmp_path_factory.mktemp("resolved") / "out")
-    argv = ["--input", small_catalog, "--output", out, "--truth", "true_entity_id",
-            "--set", "spark.shuffle_partitions=2"]
+    argv = [
+        "--input",
+        small_catalog,
+        "--output",
+        out,
+        "--truth",
+        "true_entity_id",
+        "--set",
+        "spark.shuffle_partitions=2",
+    ]
     assert resolve_job.main(argv) == 0
     return out
 
@@ -36,7 +44,9 @@ def test_every_input_row_is_clustered_or_quarantined(resolved):
     quarantine = DeltaTable(f"{resolved}/quarantine").to_pandas()
     assert len(clusters) + len(quarantine) == RECORDS
     assert clusters.record_id.is_unique
-    assert (clusters.groupby("cluster_id").size() == clusters.groupby("cluster_id").cluster_size.first()).all()
+    assert (
+        clusters.groupby("cluster_id").size() == clusters.groupby("cluster_id").cluster_size.first()
+    ).all()
     assert set(quarantine.reason) <= {"missing_record_id", "missing_title", "duplicate_record_id"}
     assert clusters.run_id.nunique() == 1
 
@@ -83,8 +93,13 @@ def test_a_second_run_adds_table_versions_and_a_runs_row(spark, small_catalog, r
 
 
 def _run(*args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "jobs.resolve", *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "jobs.resolve", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
 
 
 def test_bad_config_stops_with_one_line_naming_the_key(tmp_path):
@@ -117,7 +132,12 @@ def test_unknown_input_format_is_refused(tmp_path):
 def test_evaluate_job_scores_an_earlier_version_into_its_run(resolved, capsys):
     from jobs import evaluate
 
-    assert evaluate.main(["--output", resolved, "--truth", "true_entity_id", "--as-of-version", "0"]) == 0
+    assert (
+        evaluate.main(["--output", resolved, "--truth", "true_entity_id", "--as-of-version", "0"])
+        == 0
+    )
     assert "pairwise P" in capsys.readouterr().out
     mlflow.set_tracking_uri(f"sqlite:///{resolved}/mlruns/mlflow.db")
-    assert len(mlflow.search_runs(experiment_names=["tracklink"])) == 2  # no new run: logged into run 1
+    assert (
+        len(mlflow.search_runs(experiment_names=["tracklink"])) == 2
+    )  # no new run: logged into run 1

@@ -39,8 +39,18 @@ def test_duration_formats_all_become_seconds(raw, seconds):
 
 @pytest.mark.parametrize(
     "raw, year",
-    [("2005", 2005), ("05", 2005), ("'87", 1987), ("87", 1987), ("19 99", 1999),
-     ("2011-05-01", 2011), ("2901", None), ("null", None), ("n ull", None), ("20O5", None)],
+    [
+        ("2005", 2005),
+        ("05", 2005),
+        ("'87", 1987),
+        ("87", 1987),
+        ("19 99", 1999),
+        ("2011-05-01", 2011),
+        ("2901", None),
+        ("null", None),
+        ("n ull", None),
+        ("20O5", None),
+    ],
 )
 def test_years_in_every_feed_format(raw, year):
     assert parse_year(raw) == year
@@ -51,7 +61,9 @@ def test_two_digit_year_pivot_is_configurable():
     assert parse_year("25", pivot=20) == 1925
 
 
-@pytest.mark.parametrize("raw, number", [("007", 7), ("7", 7), ("7/12", 7), ("A7", 7), ("side", None)])
+@pytest.mark.parametrize(
+    "raw, number", [("007", 7), ("7", 7), ("7/12", 7), ("A7", 7), ("side", None)]
+)
 def test_track_numbers(raw, number):
     assert parse_track_number(raw) == number
 
@@ -85,13 +97,18 @@ def test_album_packed_into_title_is_unpacked_when_album_is_empty():
 
 
 def test_bracketed_album_repeated_in_title_is_removed():
-    p = parse_title("Astronomy Domine (The Piper at the Gates of Dawn)", "Pink Floyd",
-                    "The Piper atthe Gates of Dawn")
+    p = parse_title(
+        "Astronomy Domine (The Piper at the Gates of Dawn)",
+        "Pink Floyd",
+        "The Piper atthe Gates of Dawn",
+    )
     assert p.title == "astronomy domine"
 
 
 def test_nested_brackets_are_one_segment():
-    p = parse_title("A Song (Please Save My Earth (US Version))", "x", "Please Save My Earth (US Version)")
+    p = parse_title(
+        "A Song (Please Save My Earth (US Version))", "x", "Please Save My Earth (US Version)"
+    )
     assert p.title == "a song"
 
 
@@ -108,9 +125,16 @@ def test_remaster_suffix_is_the_same_recording():
 
 @pytest.mark.parametrize(
     "title, version",
-    [("Song (Live at Wembley)", "live"), ("Song - Live", "live"), ("Song (Club Mix)", "remix"),
-     ("Song (Danny Tenaglia Remix)", "remix"), ("Song (Acoustic Version)", "acoustic"),
-     ("Song (Radio Edit)", "edit"), ("Song", "original"), ("Song (Album Version)", "original")],
+    [
+        ("Song (Live at Wembley)", "live"),
+        ("Song - Live", "live"),
+        ("Song (Club Mix)", "remix"),
+        ("Song (Danny Tenaglia Remix)", "remix"),
+        ("Song (Acoustic Version)", "acoustic"),
+        ("Song (Radio Edit)", "edit"),
+        ("Song", "original"),
+        ("Song (Album Version)", "original"),
+    ],
 )
 def test_version_tags(title, version):
     p = parse_title(title, "A", None)
@@ -141,8 +165,11 @@ def test_credit_splits_feat_and_several_artists():
 
 
 def test_album_repeated_in_brackets_is_not_read_as_a_version():
-    p = parse_title("God and Satan (Revolutions: Live at Wembley)", "Biffy Clyro",
-                    "Revolutions: Live at Wembley")
+    p = parse_title(
+        "God and Satan (Revolutions: Live at Wembley)",
+        "Biffy Clyro",
+        "Revolutions: Live at Wembley",
+    )
     assert (p.title, p.version) == ("god and satan", "original")
 
 
@@ -157,7 +184,9 @@ def test_a_title_starting_with_a_version_word_is_still_a_title():
 
 
 def test_several_dash_tails_are_all_read():
-    p = parse_title("Savage Highway - Calvin Harris Remix - Remastered 1992", "Bright Letter", "Little Velvet")
+    p = parse_title(
+        "Savage Highway - Calvin Harris Remix - Remastered 1992", "Bright Letter", "Little Velvet"
+    )
     assert (p.title, p.version) == ("savage highway", "remix")
 
 

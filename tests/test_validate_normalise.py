@@ -6,20 +6,28 @@ from tests.helpers import catalog
 
 
 def test_rows_without_id_or_title_and_repeated_ids_go_to_quarantine(spark, cfg):
-    df = catalog(spark, [
-        {"record_id": "1", "title": "Song"},
-        {"record_id": None, "title": "No id"},
-        {"record_id": "  ", "title": "Blank id"},
-        {"record_id": "2", "title": None},
-        {"record_id": "3", "title": "n/a"},
-        {"record_id": "1", "title": "Song again"},
-    ])
+    df = catalog(
+        spark,
+        [
+            {"record_id": "1", "title": "Song"},
+            {"record_id": None, "title": "No id"},
+            {"record_id": "  ", "title": "Blank id"},
+            {"record_id": "2", "title": None},
+            {"record_id": "3", "title": "n/a"},
+            {"record_id": "1", "title": "Song again"},
+        ],
+    )
     valid, quarantine = split_valid(df, cfg.validation)
     assert [r.record_id for r in valid.collect()] == ["1"]
     assert valid.collect()[0].title == "Song"  # the first row with an id is kept
     reasons = sorted((r.record_id or "", r.reason) for r in quarantine.collect())
-    assert reasons == [("", "missing_record_id"), ("  ", "missing_record_id"),
-                       ("1", "duplicate_record_id"), ("2", "missing_title"), ("3", "missing_title")]
+    assert reasons == [
+        ("", "missing_record_id"),
+        ("  ", "missing_record_id"),
+        ("1", "duplicate_record_id"),
+        ("2", "missing_title"),
+        ("3", "missing_title"),
+    ]
     assert valid.count() + quarantine.count() == df.count()
 
 
@@ -40,11 +48,19 @@ def test_missing_title_can_be_resolved_when_configured(spark):
 
 
 def test_normalise_adds_comparable_columns(spark, cfg):
-    df = catalog(spark, [
-        {"record_id": "1", "title": "Daft Punk - Get Lucky (feat. Pharrell Williams) - Radio Edit",
-         "album": "Random Access Memories (2013)", "duration_ms": "4:08", "isrc": "us-qx9-13-00001",
-         "track_number": "008"},
-    ])
+    df = catalog(
+        spark,
+        [
+            {
+                "record_id": "1",
+                "title": "Daft Punk - Get Lucky (feat. Pharrell Williams) - Radio Edit",
+                "album": "Random Access Memories (2013)",
+                "duration_ms": "4:08",
+                "isrc": "us-qx9-13-00001",
+                "track_number": "008",
+            },
+        ],
+    )
     row = normalise(df, cfg.normalise).collect()[0]
     assert row.title_norm == "get lucky"
     assert row.artist_norm == "daft punk"
@@ -60,25 +76,44 @@ def test_normalise_adds_comparable_columns(spark, cfg):
 
 
 def test_unparseable_values_become_null_and_are_counted(spark, cfg):
-    df = catalog(spark, [
-        {"record_id": "1", "title": "A", "duration_ms": "abc", "release_year": "20O5"},
-        {"record_id": "2", "title": "B", "duration_ms": "n/a", "isrc": "nope", "kind": "podcast"},
-    ])
+    df = catalog(
+        spark,
+        [
+            {"record_id": "1", "title": "A", "duration_ms": "abc", "release_year": "20O5"},
+            {
+                "record_id": "2",
+                "title": "B",
+                "duration_ms": "n/a",
+                "isrc": "nope",
+                "kind": "podcast",
+            },
+        ],
+    )
     records = normalise(df, cfg.normalise)
     rows = {r.record_id: r for r in records.collect()}
     assert rows["1"].duration_s is None and rows["1"].year is None
     assert rows["2"].duration_s is None  # "n/a" is a null, not a parse failure
-    assert parse_issue_counts(records) == {"duration_ms": 1, "release_year": 1, "isrc": 1, "kind": 1}
+    assert parse_issue_counts(records) == {
+        "duration_ms": 1,
+        "release_year": 1,
+        "isrc": 1,
+        "kind": 1,
+    }
 
 
 def test_video_marker_in_title_makes_a_video_when_kind_is_missing(spark, cfg):
-    df = catalog(spark, [{"record_id": "1", "title": "Hello (Official Music Video)", "artists": "Adele"}])
+    df = catalog(
+        spark, [{"record_id": "1", "title": "Hello (Official Music Video)", "artists": "Adele"}]
+    )
     row = normalise(df, cfg.normalise).collect()[0]
     assert (row.kind_norm, row.title_norm) == ("video", "hello")
 
 
 def test_passthrough_columns_survive_normalisation(spark, cfg):
-    df = catalog(spark, [{"record_id": "1", "title": "A", "label_code": "LC 0001"}],
-                 extra_schema="label_code string")
+    df = catalog(
+        spark,
+        [{"record_id": "1", "title": "A", "label_code": "LC 0001"}],
+        extra_schema="label_code string",
+    )
     row = normalise(df, cfg.normalise).collect()[0]
     assert row.label_code == "LC 0001"
