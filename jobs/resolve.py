@@ -12,6 +12,8 @@ Writes Delta tables under DIR (one new version of each per run):
 * `pairs`: every candidate pair blocking proposed, scored: record_id_l,
   record_id_r, match_probability, match_weight, blocked_by, linked, run_id.
 * `quarantine`: rows that could not be resolved: record_id, source, reason, raw, run_id.
+* `cluster_events`: appended per run: how cluster ids changed (new, grew, shrank,
+  merged, split, retired); ids are stable across runs (linkage.stable_ids).
 * `runs`: one row appended per run: counts, timings, table versions, metrics.
 
 Every run is an MLflow run. Input rows = clustered rows + quarantined rows, checked.
@@ -41,7 +43,7 @@ from conf.config import Config, load_config
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
 from jobs.cli import add_config_arguments, run_cli
-from linkage import cluster_pairs, train_and_score
+from linkage import assign_stable_ids, cluster_pairs, train_and_score
 from runtime.errors import InputError
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
@@ -205,7 +207,17 @@ def resolve(
             result = cluster_pairs(
                 records, pairs, cfg.clustering.threshold, cfg.clustering.max_iterations
             )
-            assignments = result.clusters.cache()
+            components = result.clusters.select("record_id", F.col("cluster_id").alias("component"))
+            previous_version = store.version("clusters")
+            previous = None
+            if previous_version is not None:
+                previous = store.read("clusters").select("record_id", "cluster_id")
+            generation = 0 if previous_version is None else previous_version + 1
+            stable = assign_stable_ids(components, previous, generation)
+            assignments = stable.clusters.cache()
+            events = stable.events.cache()
+            event_counts = _count_by(events, "event")
+            timer.note("cluster ids: %s", event_counts or "all unchanged")
             sizes = (
                 assignments.groupBy("cluster_id")
                 .agg(F.count("*").alias("n"))
@@ -239,6 +251,12 @@ def resolve(
                 ),
                 "quarantine": store.write(
                     quarantine.withColumn("run_id", F.lit(run_id)), "quarantine", metadata=meta
+                ),
+                "cluster_events": store.write(
+                    events.withColumn("run_id", F.lit(run_id)),
+                    "cluster_events",
+                    mode="append",
+                    metadata=meta,
                 ),
             }
             for c in commits.values():
@@ -285,7 +303,7 @@ def resolve(
             }
         )
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
-        for df in (records, candidates, pairs, assignments, quarantine):
+        for df in (records, candidates, pairs, assignments, quarantine, events):
             df.unpersist()
     return res
 

@@ -3,11 +3,14 @@
 from linkage.clustering import ClusteringResult, cluster_pairs, connected_components
 from linkage.model import MODEL_COLUMNS, model_input, settings
 from linkage.scoring import ScoredPairs, train_and_score
+from linkage.stable_ids import StableIds, assign_stable_ids
 
 __all__ = [
     "MODEL_COLUMNS",
     "ClusteringResult",
     "ScoredPairs",
+    "StableIds",
+    "assign_stable_ids",
     "cluster_pairs",
     "connected_components",
     "model_input",

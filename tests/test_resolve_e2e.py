@@ -87,9 +87,13 @@ def test_a_second_run_adds_table_versions_and_a_runs_row(spark, small_catalog, r
     assert resolve_job.main(argv) == 0
     assert DeltaTable(f"{resolved}/clusters").version() == 1
     assert len(DeltaTable(f"{resolved}/runs").to_pandas()) == 2
-    assert len(DeltaTable(f"{resolved}/clusters", version=0).to_pandas()) == len(
-        DeltaTable(f"{resolved}/clusters").to_pandas()
-    )
+    before = DeltaTable(f"{resolved}/clusters", version=0).to_pandas().set_index("record_id")
+    after = DeltaTable(f"{resolved}/clusters").to_pandas().set_index("record_id")
+    # The same input again: every record keeps its cluster id, and no id event is logged.
+    assert (after.cluster_id == before.cluster_id.reindex(after.index)).all()
+    events = DeltaTable(f"{resolved}/cluster_events").to_pandas()
+    assert set(events.run_id) == {before.run_id.iloc[0]}
+    assert set(events.event) == {"new"}
 
 
 def _run(*args, timeout=300):
