@@ -35,5 +35,9 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# dist/: a wheel, dist/tracklink-pyfiles.zip for --py-files, dist/entry/*.py
+package: setup
+	PYTHON=$(BIN)/python scripts/package.sh dist
+
 clean:
 	rm -rf $(OUT) .pytest_cache build dist *.egg-info
