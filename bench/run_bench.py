@@ -1,0 +1,216 @@
+#!/usr/bin/env python
+"""Benchmark: tracklink against plain Splink on DuckDB, side by side, same records.
+
+    python bench/run_bench.py [--sizes 100000 1000000] [--musicbrainz PATH]
+                              [--out bench/results] [--no-baseline] [--seed 42]
+
+For every dataset (generated catalogues of the given sizes, and MusicBrainz 20K
+when present) it runs, one after the other on the same machine:
+
+* tracklink: `python -m jobs.resolve ... --truth COLUMN` (per-stage seconds and
+  F1 from the `runs` table it writes);
+* the baseline: `../shared/bench/splink_duckdb_baseline.py`, run as it is.
+
+It records wall time, peak memory of the whole process tree (JVM and Python
+workers included), records per second, candidate pairs and pairwise F1, then
+writes `results.md`, `results.json` and `results.png` under --out and logs them
+to an MLflow run. Catalogue generation is not timed as part of either tool.
+Not a test: figures drift on shared machines, so compare the ratio within one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT.parent / "shared" / "bench" / "splink_duckdb_baseline.py"
+MUSICBRAINZ = ROOT.parent / "shared" / "datasets" / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
+
+
+def _children(pid: int) -> list[int]:
+    kids = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            kids += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return kids
+
+
+def _tree_rss_bytes(pid: int) -> int:
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) * 1024
+        except OSError:
+            continue
+        stack += _children(p)
+    return total
+
+
+def measured_run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
+    """Run a command; wall seconds, peak RSS of its process tree, stdout."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    done = threading.Event()
+
+    def poll() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_bytes(proc.pid))
+            time.sleep(0.5)
+
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
+    out, err = proc.communicate()
+    done.set()
+    watcher.join()
+    wall = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}):\n{err[-3000:]}")
+    return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "stdout": out, "stderr": err}
+
+
+def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: str) -> dict:
+    out = work / f"tracklink_{name}"
+    cmd = [py, "-m", "jobs.resolve", "--input", path, "--input-format", fmt, "--output", str(out),
+           "--truth", truth]
+    r = measured_run(cmd, ROOT)
+    from deltalake import DeltaTable
+
+    run = DeltaTable(str(out / "runs")).to_pandas().iloc[-1]
+    scores = json.loads(run["scores"])
+    return {
+        "tool": "tracklink", "dataset": name, "records": int(run["rows_in"]),
+        "wall_s": r["wall_s"], "peak_rss_gb": r["peak_rss_gb"],
+        "stages_s": json.loads(run["seconds"]), "candidate_pairs": int(run["candidate_pairs"]),
+        "precision": scores["pairwise_precision"], "recall": scores["pairwise_recall"],
+        "f1": scores["pairwise_f1"],
+    }
+
+
+def run_baseline(name: str, path: str, fmt: str, truth: str | None, py: str) -> dict:
+    cmd = [py, str(BASELINE), "--input", path, "--format", fmt, "--threads", "2", "--no-sweep"]
+    if truth:
+        cmd += ["--truth-col", truth]
+    r = measured_run(cmd, ROOT)
+    res = json.loads(r["stdout"].strip().splitlines()[-1])
+    at = res.get("at_threshold", {})
+    return {
+        "tool": "splink-duckdb", "dataset": name, "records": res["records"],
+        "wall_s": r["wall_s"], "peak_rss_gb": r["peak_rss_gb"],
+        "stages_s": {k: v for k, v in res["wall_s"].items() if k not in ("pipeline_total", "process_total")},
+        "candidate_pairs": res.get("candidate_pairs"),
+        "precision": at.get("precision"), "recall": at.get("recall"), "f1": at.get("f1"),
+    }
+
+
+def write_report(rows: list[dict], out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "results.json").write_text(json.dumps(rows, indent=1))
+    lines = ["| dataset | tool | records | wall s | records/s | peak RSS GB | candidate pairs | P | R | F1 |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        f = lambda v, d=4: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
+        lines.append(f"| {r['dataset']} | {r['tool']} | {r['records']:,} | {r['wall_s']:.1f} | "
+                     f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_gb']:.2f} | "
+                     f"{r['candidate_pairs'] or 0:,} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} |")
+    lines.append("")
+    lines.append("Per-stage seconds (tracklink): " + "; ".join(
+        f"{r['dataset']}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages_s"].items())
+        for r in rows if r["tool"] == "tracklink"))
+    by = {(r["dataset"], r["tool"]): r for r in rows}
+    for ds in sorted({r["dataset"] for r in rows}):
+        a, b = by.get((ds, "tracklink")), by.get((ds, "splink-duckdb"))
+        if a and b:
+            lines.append(f"\n{ds}: tracklink / baseline wall time = {a['wall_s'] / b['wall_s']:.2f}; "
+                         f"F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}")
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for tool, marker in (("tracklink", "o"), ("splink-duckdb", "s")):
+        pts = sorted((r["records"], r["wall_s"], r["f1"] or 0) for r in rows if r["tool"] == tool)
+        if pts:
+            ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=tool)
+            ax2.plot([p[0] for p in pts], [p[2] for p in pts], marker=marker, label=tool)
+    ax1.set(xscale="log", yscale="log", xlabel="records", ylabel="wall seconds", title="time")
+    ax2.set(xscale="log", xlabel="records", ylabel="pairwise F1", title="quality")
+    ax1.legend()
+    fig.tight_layout()
+    fig.savefig(out / "results.png", dpi=110)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", type=int, nargs="*", default=[100_000])
+    ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--musicbrainz", default=str(MUSICBRAINZ))
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
+    ap.add_argument("--work", default=str(ROOT / "out" / "bench"))
+    ap.add_argument("--no-baseline", action="store_true")
+    args = ap.parse_args()
+    py = sys.executable
+    work = Path(args.work)
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[dict] = []
+
+    datasets = []
+    if Path(args.musicbrainz).exists():
+        datasets.append(("musicbrainz_20k", args.musicbrainz, "musicbrainz-dapo", "CID", "dapo", None))
+    for n in args.sizes:
+        csv = work / f"catalog_{n}.csv"
+        if not csv.exists():
+            print(f"generating {n:,} records ...", file=sys.stderr)
+            subprocess.run([py, "-m", "jobs.generate_catalog", "--records", str(n), "--seed", str(args.seed),
+                            "--output", str(work / f"catalog_{n}_csv"), "--format", "csv"],
+                           cwd=ROOT, check=True, capture_output=True)
+            # One CSV file: the baseline reads a single file with pandas.
+            parts = sorted((work / f"catalog_{n}_csv").glob("part-*.csv"))
+            with csv.open("w") as fh:
+                for i, part in enumerate(parts):
+                    text = part.read_text()
+                    fh.write(text if i == 0 else text.split("\n", 1)[1])
+        datasets.append((f"generated_{n}", str(csv), "catalog", "true_entity_id", "catalog", "true_entity_id"))
+
+    for name, path, fmt, truth, base_fmt, base_truth in datasets:
+        print(f"{name}: tracklink ...", file=sys.stderr)
+        rows.append(run_tracklink(name, path, fmt, truth, work, py))
+        print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
+        if not args.no_baseline and BASELINE.exists():
+            print(f"{name}: splink-duckdb baseline ...", file=sys.stderr)
+            rows.append(run_baseline(name, path, base_fmt, base_truth, py))
+            print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1'] or 0:.4f}", file=sys.stderr)
+        write_report(rows, Path(args.out))
+
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
+    mlflow.set_experiment("tracklink-bench")
+    with mlflow.start_run(run_name="bench"):
+        for r in rows:
+            key = f"{r['dataset']}.{r['tool']}"
+            mlflow.log_metrics({f"{key}.wall_s": r["wall_s"], f"{key}.f1": r["f1"] or 0,
+                                f"{key}.peak_rss_gb": r["peak_rss_gb"]})
+        for name in ("results.md", "results.json", "results.png"):
+            mlflow.log_artifact(str(Path(args.out) / name))
+    print((Path(args.out) / "results.md").read_text())
+
+
+if __name__ == "__main__":
+    main()
