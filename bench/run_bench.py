@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -31,7 +30,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT.parent / "shared" / "bench" / "splink_duckdb_baseline.py"
-MUSICBRAINZ = ROOT.parent / "shared" / "datasets" / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
+MUSICBRAINZ = (
+    ROOT.parent / "shared" / "datasets" / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
+)
 
 
 def _children(pid: int) -> list[int]:
@@ -58,10 +59,19 @@ def _tree_rss_bytes(pid: int) -> int:
     return total
 
 
-def measured_run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
-    """Run a command; wall seconds, peak RSS of its process tree, stdout."""
+class DidNotFinish(RuntimeError):
+    pass
+
+
+def measured_run(
+    cmd: list[str], cwd: Path, env: dict | None = None, timeout: float | None = None
+) -> dict:
+    """Run a command; wall seconds, peak RSS of its process tree, stdout.
+    Raises DidNotFinish (with the figures so far) past `timeout` or on failure."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     peak = 0
     done = threading.Event()
 
@@ -73,69 +83,137 @@ def measured_run(cmd: list[str], cwd: Path, env: dict | None = None) -> dict:
 
     watcher = threading.Thread(target=poll, daemon=True)
     watcher.start()
-    out, err = proc.communicate()
-    done.set()
-    watcher.join()
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        done.set()
+        raise DidNotFinish(
+            f"timeout after {timeout:.0f}s, peak RSS {peak / 2**30:.1f} GB"
+        ) from None
+    finally:
+        done.set()
+        watcher.join()
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd[:4])}... failed ({proc.returncode}):\n{err[-3000:]}")
+        raise DidNotFinish(
+            f"exit {proc.returncode} after {wall:.0f}s, peak RSS {peak / 2**30:.1f} GB: "
+            f"{err.strip().splitlines()[-1] if err.strip() else ''}"
+        )
     return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "stdout": out, "stderr": err}
 
 
 def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: str) -> dict:
     out = work / f"tracklink_{name}"
-    cmd = [py, "-m", "jobs.resolve", "--input", path, "--input-format", fmt, "--output", str(out),
-           "--truth", truth]
+    cmd = [
+        py,
+        "-m",
+        "jobs.resolve",
+        "--input",
+        path,
+        "--input-format",
+        fmt,
+        "--output",
+        str(out),
+        "--truth",
+        truth,
+    ]
     r = measured_run(cmd, ROOT)
     from deltalake import DeltaTable
 
     run = DeltaTable(str(out / "runs")).to_pandas().iloc[-1]
     scores = json.loads(run["scores"])
     return {
-        "tool": "tracklink", "dataset": name, "records": int(run["rows_in"]),
-        "wall_s": r["wall_s"], "peak_rss_gb": r["peak_rss_gb"],
-        "stages_s": json.loads(run["seconds"]), "candidate_pairs": int(run["candidate_pairs"]),
-        "precision": scores["pairwise_precision"], "recall": scores["pairwise_recall"],
+        "tool": "tracklink",
+        "dataset": name,
+        "records": int(run["rows_in"]),
+        "wall_s": r["wall_s"],
+        "peak_rss_gb": r["peak_rss_gb"],
+        "stages_s": json.loads(run["seconds"]),
+        "candidate_pairs": int(run["candidate_pairs"]),
+        "precision": scores["pairwise_precision"],
+        "recall": scores["pairwise_recall"],
         "f1": scores["pairwise_f1"],
     }
 
 
-def run_baseline(name: str, path: str, fmt: str, truth: str | None, py: str) -> dict:
+def run_baseline(
+    name: str, path: str, fmt: str, truth: str | None, py: str, timeout: float
+) -> dict:
     cmd = [py, str(BASELINE), "--input", path, "--format", fmt, "--threads", "2", "--no-sweep"]
     if truth:
         cmd += ["--truth-col", truth]
-    r = measured_run(cmd, ROOT)
+    try:
+        r = measured_run(cmd, ROOT, timeout=timeout)
+    except DidNotFinish as exc:
+        return {
+            "tool": "splink-duckdb",
+            "dataset": name,
+            "records": None,
+            "wall_s": None,
+            "peak_rss_gb": None,
+            "stages_s": {},
+            "candidate_pairs": None,
+            "precision": None,
+            "recall": None,
+            "f1": None,
+            "note": f"did not finish: {exc}",
+        }
     res = json.loads(r["stdout"].strip().splitlines()[-1])
     at = res.get("at_threshold", {})
     return {
-        "tool": "splink-duckdb", "dataset": name, "records": res["records"],
-        "wall_s": r["wall_s"], "peak_rss_gb": r["peak_rss_gb"],
-        "stages_s": {k: v for k, v in res["wall_s"].items() if k not in ("pipeline_total", "process_total")},
+        "tool": "splink-duckdb",
+        "dataset": name,
+        "records": res["records"],
+        "wall_s": r["wall_s"],
+        "peak_rss_gb": r["peak_rss_gb"],
+        "stages_s": {
+            k: v for k, v in res["wall_s"].items() if k not in ("pipeline_total", "process_total")
+        },
         "candidate_pairs": res.get("candidate_pairs"),
-        "precision": at.get("precision"), "recall": at.get("recall"), "f1": at.get("f1"),
+        "precision": at.get("precision"),
+        "recall": at.get("recall"),
+        "f1": at.get("f1"),
     }
 
 
 def write_report(rows: list[dict], out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(rows, indent=1))
-    lines = ["| dataset | tool | records | wall s | records/s | peak RSS GB | candidate pairs | P | R | F1 |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| dataset | tool | records | wall s | records/s | peak RSS GB | candidate pairs | P | R | F1 |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for r in rows:
         f = lambda v, d=4: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
-        lines.append(f"| {r['dataset']} | {r['tool']} | {r['records']:,} | {r['wall_s']:.1f} | "
-                     f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_gb']:.2f} | "
-                     f"{r['candidate_pairs'] or 0:,} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} |")
+        if r["wall_s"] is None:
+            lines.append(
+                f"| {r['dataset']} | {r['tool']} | - | {r['note']} | - | - | - | - | - | - |"
+            )
+            continue
+        lines.append(
+            f"| {r['dataset']} | {r['tool']} | {r['records']:,} | {r['wall_s']:.1f} | "
+            f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_gb']:.2f} | "
+            f"{r['candidate_pairs'] or 0:,} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} |"
+        )
     lines.append("")
-    lines.append("Per-stage seconds (tracklink): " + "; ".join(
-        f"{r['dataset']}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages_s"].items())
-        for r in rows if r["tool"] == "tracklink"))
+    lines.append(
+        "Per-stage seconds (tracklink): "
+        + "; ".join(
+            f"{r['dataset']}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages_s"].items())
+            for r in rows
+            if r["tool"] == "tracklink"
+        )
+    )
     by = {(r["dataset"], r["tool"]): r for r in rows}
     for ds in sorted({r["dataset"] for r in rows}):
         a, b = by.get((ds, "tracklink")), by.get((ds, "splink-duckdb"))
-        if a and b:
-            lines.append(f"\n{ds}: tracklink / baseline wall time = {a['wall_s'] / b['wall_s']:.2f}; "
-                         f"F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}")
+        if a and b and b["wall_s"]:
+            lines.append(
+                f"\n{ds}: tracklink / baseline wall time = {a['wall_s'] / b['wall_s']:.2f}; "
+                f"F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}"
+            )
     (out / "results.md").write_text("\n".join(lines) + "\n")
 
     import matplotlib
@@ -145,7 +223,11 @@ def write_report(rows: list[dict], out: Path) -> None:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     for tool, marker in (("tracklink", "o"), ("splink-duckdb", "s")):
-        pts = sorted((r["records"], r["wall_s"], r["f1"] or 0) for r in rows if r["tool"] == tool)
+        pts = sorted(
+            (r["records"], r["wall_s"], r["f1"] or 0)
+            for r in rows
+            if r["tool"] == tool and r["wall_s"]
+        )
         if pts:
             ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=tool)
             ax2.plot([p[0] for p in pts], [p[2] for p in pts], marker=marker, label=tool)
@@ -157,13 +239,21 @@ def write_report(rows: list[dict], out: Path) -> None:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--musicbrainz", default=str(MUSICBRAINZ))
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--work", default=str(ROOT / "out" / "bench"))
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--baseline-timeout",
+        type=float,
+        default=1800,
+        help="seconds before the baseline is stopped and reported as not finished",
+    )
     args = ap.parse_args()
     py = sys.executable
     work = Path(args.work)
@@ -172,21 +262,40 @@ def main() -> None:
 
     datasets = []
     if Path(args.musicbrainz).exists():
-        datasets.append(("musicbrainz_20k", args.musicbrainz, "musicbrainz-dapo", "CID", "dapo", None))
+        datasets.append(
+            ("musicbrainz_20k", args.musicbrainz, "musicbrainz-dapo", "CID", "dapo", None)
+        )
     for n in args.sizes:
         csv = work / f"catalog_{n}.csv"
         if not csv.exists():
             print(f"generating {n:,} records ...", file=sys.stderr)
-            subprocess.run([py, "-m", "jobs.generate_catalog", "--records", str(n), "--seed", str(args.seed),
-                            "--output", str(work / f"catalog_{n}_csv"), "--format", "csv"],
-                           cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(
+                [
+                    py,
+                    "-m",
+                    "jobs.generate_catalog",
+                    "--records",
+                    str(n),
+                    "--seed",
+                    str(args.seed),
+                    "--output",
+                    str(work / f"catalog_{n}_csv"),
+                    "--format",
+                    "csv",
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
             # One CSV file: the baseline reads a single file with pandas.
             parts = sorted((work / f"catalog_{n}_csv").glob("part-*.csv"))
             with csv.open("w") as fh:
                 for i, part in enumerate(parts):
                     text = part.read_text()
                     fh.write(text if i == 0 else text.split("\n", 1)[1])
-        datasets.append((f"generated_{n}", str(csv), "catalog", "true_entity_id", "catalog", "true_entity_id"))
+        datasets.append(
+            (f"generated_{n}", str(csv), "catalog", "true_entity_id", "catalog", "true_entity_id")
+        )
 
     for name, path, fmt, truth, base_fmt, base_truth in datasets:
         print(f"{name}: tracklink ...", file=sys.stderr)
@@ -194,8 +303,11 @@ def main() -> None:
         print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
         if not args.no_baseline and BASELINE.exists():
             print(f"{name}: splink-duckdb baseline ...", file=sys.stderr)
-            rows.append(run_baseline(name, path, base_fmt, base_truth, py))
-            print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1'] or 0:.4f}", file=sys.stderr)
+            rows.append(run_baseline(name, path, base_fmt, base_truth, py, args.baseline_timeout))
+            print(
+                f"  {rows[-1].get('note') or round(rows[-1]['wall_s'], 1)} F1 {rows[-1]['f1']}",
+                file=sys.stderr,
+            )
         write_report(rows, Path(args.out))
 
     import mlflow
@@ -205,8 +317,9 @@ def main() -> None:
     with mlflow.start_run(run_name="bench"):
         for r in rows:
             key = f"{r['dataset']}.{r['tool']}"
-            mlflow.log_metrics({f"{key}.wall_s": r["wall_s"], f"{key}.f1": r["f1"] or 0,
-                                f"{key}.peak_rss_gb": r["peak_rss_gb"]})
+            mlflow.log_metrics(
+                {f"{key}.{m}": r[m] for m in ("wall_s", "f1", "peak_rss_gb") if r[m] is not None}
+            )
         for name in ("results.md", "results.json", "results.png"):
             mlflow.log_artifact(str(Path(args.out) / name))
     print((Path(args.out) / "results.md").read_text())
