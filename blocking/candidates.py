@@ -74,9 +74,13 @@ def pairs_from_keys(keys: DataFrame) -> DataFrame:
     )
 
 
-def candidate_pairs(records: DataFrame, cfg: BlockingConfig) -> tuple[DataFrame, SkewReport]:
-    """Candidate pairs for `records` (normalised), and what the skew guard did."""
-    keys = block_keys(records, cfg).distinct()
+def candidate_pairs(
+    records: DataFrame, cfg: BlockingConfig, keys: DataFrame | None = None
+) -> tuple[DataFrame, SkewReport]:
+    """Candidate pairs for `records` (normalised), and what the skew guard did.
+    `keys`: `block_keys(records, cfg)` when the caller already has them (an
+    incremental run stores them so that old records are never re-keyed)."""
+    keys = (block_keys(records, cfg) if keys is None else keys).distinct()
     kept, report = guard_skew(keys, cfg.max_block_size)
     return pairs_from_keys(kept), report
 
