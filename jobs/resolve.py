@@ -34,7 +34,7 @@ if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-fil
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from blocking import candidate_pairs, describe_minhash
+from blocking import block_keys, candidate_pairs, describe_minhash
 from catalog.normalise import normalise, parse_issue_counts
 from catalog.readers import INPUT_FORMATS, read_input
 from catalog.schema import CATALOG_COLUMNS, NORMALISED_COLUMNS, ROW_ORDER
@@ -45,12 +45,17 @@ from evaluation.output import evaluate_output
 from jobs.cli import add_config_arguments, run_cli
 from linkage import assign_stable_ids, cluster_pairs, train_and_score
 from runtime.errors import InputError
+from runtime.lock import OutputLock
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
 from storage.delta import Commit, DeltaStore
 
-TABLES = ("clusters", "pairs", "quarantine", "runs")
+TABLES = ("clusters", "pairs", "quarantine", "cluster_events", "runs")
+# What an incremental run reads instead of recomputing for old records.
+STATE_TABLES = ("records", "block_keys", "model")
+# Downstream readers follow `clusters` through its change data feed.
+CLUSTERS_PROPERTIES = {"delta.enableChangeDataFeed": "true"}
 
 
 @dataclass
@@ -124,9 +129,12 @@ def resolve(
     timer = StageTimer()
     store = DeltaStore(spark, output, cfg.output.delta_engine)
     started = time.time()
-    with RunTracker(
-        cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}"
-    ) as tracker:
+    with (
+        OutputLock(output, f"resolve {input_path}"),
+        RunTracker(
+            cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}"
+        ) as tracker,
+    ):
         run_id = tracker.run_id
         tracker.params(cfg.to_dict())
         tracker.tags(
@@ -170,7 +178,8 @@ def resolve(
 
         with timer.stage("blocking"):
             timer.note(describe_minhash(cfg.blocking))
-            candidates, skew = candidate_pairs(records, cfg.blocking)
+            keys = block_keys(records, cfg.blocking).cache()
+            candidates, skew = candidate_pairs(records, cfg.blocking, keys)
             candidates = candidates.cache()
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
@@ -241,24 +250,36 @@ def resolve(
             )
 
         with timer.stage("write"):
-            meta = {"run_id": run_id, "config_hash": cfg.fingerprint(), "input": input_path}
-            commits = {
-                "clusters": store.write(
-                    _clusters_table(records, assignments, run_id), "clusters", metadata=meta
-                ),
-                "pairs": store.write(
-                    pairs.withColumn("run_id", F.lit(run_id)), "pairs", metadata=meta
-                ),
-                "quarantine": store.write(
-                    quarantine.withColumn("run_id", F.lit(run_id)), "quarantine", metadata=meta
-                ),
-                "cluster_events": store.write(
-                    events.withColumn("run_id", F.lit(run_id)),
-                    "cluster_events",
-                    mode="append",
-                    metadata=meta,
-                ),
+            meta = {
+                "run_id": run_id,
+                "mode": "full",
+                "config_hash": cfg.fingerprint(),
+                "input": input_path,
+                "rows_in": rows_in,
+                "quarantined": quarantined,
+                "clusters": int(sizes["clusters"]),
+                "linked_pairs": linked,
             }
+            with_run = F.lit(run_id).alias("run_id")
+            # Every table's files first, then the commits: a run that dies while
+            # writing leaves every table at its previous version.
+            staged = [
+                (
+                    store.stage(_clusters_table(records, assignments, run_id), "clusters"),
+                    "overwrite",
+                ),
+                (store.stage(pairs.select("*", with_run), "pairs"), "overwrite"),
+                (store.stage(quarantine.select("*", with_run), "quarantine"), "overwrite"),
+                (store.stage(events.select("*", with_run), "cluster_events"), "append"),
+                (store.stage(records, "records"), "overwrite"),
+                (store.stage(keys, "block_keys"), "overwrite"),
+                (store.stage(_model_row(spark, run_id, cfg, scored.model_json), "model"), "append"),
+            ]
+            timer.note("files written for %d tables; committing", len(staged))
+            commits = {}
+            for st, mode in staged:
+                props = CLUSTERS_PROPERTIES if st.table == "clusters" else None
+                commits[st.table] = store.commit(st, mode, meta, props)
             for c in commits.values():
                 timer.note("%s -> version %d", c.path, c.version)
 
@@ -303,9 +324,23 @@ def resolve(
             }
         )
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
-        for df in (records, candidates, pairs, assignments, quarantine, events):
+        for df in (records, keys, candidates, pairs, assignments, quarantine, events):
             df.unpersist()
     return res
+
+
+def _model_row(spark, run_id: str, cfg: Config, model_json: dict) -> DataFrame:
+    """The trained Splink model, kept with the tables it produced: an incremental
+    run scores new records with exactly this model."""
+    row = {
+        "run_id": run_id,
+        "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config_hash": cfg.fingerprint(),
+        "splink_model": json.dumps(model_json),
+    }
+    return spark.createDataFrame(
+        [row], "run_id string, created_at string, config_hash string, splink_model string"
+    )
 
 
 def _runs_row(

@@ -36,6 +36,14 @@ Engine = Literal["auto", "spark", "delta-rs"]
 
 
 @dataclass(frozen=True)
+class Staged:
+    """Files written for a table, not yet part of it."""
+
+    table: str
+    files: Any
+
+
+@dataclass(frozen=True)
 class Commit:
     table: str
     path: str
@@ -71,6 +79,14 @@ class _Engine(Protocol):
 
     def version(self, path: str) -> int | None: ...
 
+    def upsert(
+        self, df: DataFrame, path: str, keys: list[str], metadata: dict[str, Any]
+    ) -> int: ...
+
+    def delete_in(
+        self, path: str, columns: list[str], values: list[str], metadata: dict[str, Any]
+    ) -> int: ...
+
 
 class SparkDeltaEngine:
     """delta-spark on a session that has the jars (or Databricks' native Delta)."""
@@ -87,6 +103,13 @@ class SparkDeltaEngine:
         writer.save(path)
         return self.version(path)  # type: ignore[return-value]
 
+    def stage(self, df, path):
+        # delta-spark writes and commits in one step; staging only defers it.
+        return df
+
+    def commit(self, staged, path, mode, metadata, properties):
+        return self.write(staged, path, mode, metadata, properties)
+
     def read(self, path, version):
         reader = self.spark.read.format("delta")
         if version is not None:
@@ -99,6 +122,42 @@ class SparkDeltaEngine:
         if not DeltaTable.isDeltaTable(self.spark, path):
             return None
         return DeltaTable.forPath(self.spark, path).history(1).collect()[0]["version"]
+
+    def _with_metadata(self, metadata):
+        # delta-spark takes a MERGE's or DELETE's commit metadata from the session.
+        self.spark.conf.set("spark.databricks.delta.commitInfo.userMetadata", json.dumps(metadata))
+
+    def upsert(self, df, path, keys, metadata):
+        from delta.tables import DeltaTable
+
+        self._with_metadata(metadata)
+        on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        (
+            DeltaTable.forPath(self.spark, path)
+            .alias("t")
+            .merge(df.alias("s"), on)
+            .whenMatchedUpdateAll()
+            .whenNotMatchedInsertAll()
+            .execute()
+        )
+        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        return self.version(path)
+
+    def delete_in(self, path, columns, values, metadata):
+        from delta.tables import DeltaTable
+
+        ids = self.spark.createDataFrame([(v,) for v in values], "v string")
+        self._with_metadata(metadata)
+        on = " OR ".join(f"t.`{c}` = s.v" for c in columns)
+        (
+            DeltaTable.forPath(self.spark, path)
+            .alias("t")
+            .merge(ids.alias("s"), on)
+            .whenMatchedDelete()
+            .execute()
+        )
+        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        return self.version(path)
 
 
 class RustDeltaEngine:
@@ -168,17 +227,19 @@ class RustDeltaEngine:
             )
         return actions
 
-    def write(self, df, path, mode, metadata, properties):
-        from deltalake import CommitProperties, DeltaTable, Schema
-        from deltalake.transaction import create_table_with_add_actions
-
+    def stage(self, df, path):
+        """Write the Parquet files of a future version; nothing is visible until commit."""
         folder = f"{self.DATA_DIR}/{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
         df.write.mode("errorifexists").parquet(os.path.join(path, folder))
         actions = self._written_files(path, folder)
-        arrow_schema = to_arrow_schema(_nullable(df.schema))
-        commit = CommitProperties(
-            custom_metadata={"userMetadata": json.dumps(metadata), "tracklink": metadata}
-        )
+        return actions, to_arrow_schema(_nullable(df.schema))
+
+    def commit(self, staged, path, mode, metadata, properties):
+        from deltalake import DeltaTable, Schema
+        from deltalake.transaction import create_table_with_add_actions
+
+        actions, arrow_schema = staged
+        commit = self._commit_properties(metadata)
         if is_delta_table(path):
             table = DeltaTable(path)
             table.create_write_transaction(actions, mode, arrow_schema, commit_properties=commit)
@@ -192,6 +253,9 @@ class RustDeltaEngine:
                 commit_properties=commit,
             )
         return DeltaTable(path).version()
+
+    def write(self, df, path, mode, metadata, properties):
+        return self.commit(self.stage(df, path), path, mode, metadata, properties)
 
     def read(self, path, version):
         from deltalake import DeltaTable
@@ -209,6 +273,51 @@ class RustDeltaEngine:
         from deltalake import DeltaTable
 
         return DeltaTable(path).version() if is_delta_table(path) else None
+
+    @staticmethod
+    def _commit_properties(metadata):
+        from deltalake import CommitProperties
+
+        return CommitProperties(
+            custom_metadata={"userMetadata": json.dumps(metadata), "tracklink": metadata}
+        )
+
+    def upsert(self, df, path, keys, metadata):
+        from deltalake import DeltaTable
+
+        # The source is the changed rows only (an increment), so it is brought to
+        # the driver; delta-rs rewrites the files that hold matched rows and, with
+        # the change data feed on, records exactly the inserted and updated rows.
+        source = df.toArrow()
+        if source.num_rows == 0:
+            return DeltaTable(path).version()
+        table = DeltaTable(path)
+        source = source.cast(pa.schema(table.schema().to_arrow()), safe=False)
+        on = " AND ".join(f"t.{k} = s.{k}" for k in keys)
+        (
+            table.merge(
+                source,
+                predicate=on,
+                source_alias="s",
+                target_alias="t",
+                commit_properties=self._commit_properties(metadata),
+            )
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute()
+        )
+        return DeltaTable(path).version()
+
+    def delete_in(self, path, columns, values, metadata):
+        from deltalake import DeltaTable
+
+        table = DeltaTable(path)
+        if not values:
+            return table.version()
+        quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in sorted(set(values)))
+        predicate = " OR ".join(f"{c} IN ({quoted})" for c in columns)
+        table.delete(predicate, commit_properties=self._commit_properties(metadata))
+        return DeltaTable(path).version()
 
 
 def make_engine(spark: SparkSession, engine: Engine = "auto") -> _Engine:
@@ -244,6 +353,42 @@ class DeltaStore:
         path = self.path(table)
         version = self._engine.write(df, path, mode, metadata or {}, properties or {})
         return Commit(table, path, version)
+
+    def stage(self, df: DataFrame, table: str) -> Staged:
+        """Write `df`'s files for a later `commit`: the slow part of a write, done
+        for every table of a run before any of them commits, so that a run that
+        dies while writing leaves all its tables at their previous versions."""
+        return Staged(table, self._engine.stage(df, self.path(table)))
+
+    def commit(
+        self,
+        staged: Staged,
+        mode: WriteMode = "overwrite",
+        metadata: dict[str, Any] | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> Commit:
+        path = self.path(staged.table)
+        version = self._engine.commit(staged.files, path, mode, metadata or {}, properties or {})
+        return Commit(staged.table, path, version)
+
+    def upsert(
+        self, df: DataFrame, table: str, keys: list[str], metadata: dict[str, Any] | None = None
+    ) -> Commit:
+        """MERGE `df` into `table` on `keys`: matched rows are updated, the others
+        inserted; rows of `table` that `df` does not mention are left as they are."""
+        path = self.path(table)
+        return Commit(table, path, self._engine.upsert(df, path, keys, metadata or {}))
+
+    def delete_in(
+        self,
+        table: str,
+        columns: list[str],
+        values: list[str],
+        metadata: dict[str, Any] | None = None,
+    ) -> Commit:
+        """Delete the rows whose value in any of `columns` is one of `values`."""
+        path = self.path(table)
+        return Commit(table, path, self._engine.delete_in(path, columns, values, metadata or {}))
 
     def read(self, table: str, version: int | None = None) -> DataFrame:
         path = self.path(table)
