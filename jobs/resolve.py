@@ -76,6 +76,9 @@ class ResolveResult:
     commits: dict[str, Commit] = field(default_factory=dict)
     scores: Scores | None = None
     tracking_uri: str | None = None
+    mode: str = "full"
+    updated_records: int = 0
+    changed_cluster_rows: int | None = None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -351,6 +354,7 @@ def _runs_row(
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "input": input_path,
         "input_format": input_format,
+        "mode": res.mode,
         "config_hash": cfg.fingerprint(),
         **res.counts(),
         "seconds": json.dumps({k: round(v, 2) for k, v in res.seconds.items()}),
@@ -358,7 +362,8 @@ def _runs_row(
         "scores": json.dumps(res.scores.as_dict() if res.scores else None),
     }
     schema = (
-        "run_id string, started_at string, input string, input_format string, config_hash string, "
+        "run_id string, started_at string, input string, input_format string, mode string, "
+        "config_hash string, "
         "rows_in long, quarantined long, resolved long, candidate_pairs long, linked_pairs long, "
         "clusters long, multi_record_clusters long, seconds string, table_versions string, scores string"
     )
@@ -367,7 +372,7 @@ def _runs_row(
 
 def format_summary(res: ResolveResult) -> str:
     lines = [
-        f"tracklink resolve: run {res.run_id}",
+        f"tracklink resolve ({res.mode}): run {res.run_id}",
         f"  rows in            {res.rows_in:>12,}",
         f"  quarantined        {res.quarantined:>12,}  {res.quarantine_reasons or ''}",
         f"  resolved           {res.resolved:>12,}",
@@ -376,6 +381,13 @@ def format_summary(res: ResolveResult) -> str:
         f"  candidate pairs    {res.candidate_pairs:>12,}  {res.pairs_by_blocker}",
         f"  linked pairs       {res.linked_pairs:>12,}",
         f"  clusters           {res.clusters:>12,}  ({res.multi_record_clusters:,} with 2+ records)",
+    ]
+    if res.mode == "incremental":
+        lines += [
+            f"  updated records    {res.updated_records:>12,}  (record_id seen before: replaced)",
+            f"  cluster rows merged{res.changed_cluster_rows:>12,}  (the rest left untouched)",
+        ]
+    lines += [
         "  time               "
         + ", ".join(f"{k} {v:.1f}s" for k, v in res.seconds.items())
         + f"; total {sum(res.seconds.values()):.1f}s",
@@ -399,6 +411,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
     parser.add_argument("--output", required=True, help="folder for the Delta tables")
     parser.add_argument(
+        "--mode",
+        default="full",
+        choices=("full", "incremental"),
+        help="full: resolve the input from scratch; incremental: add new or changed "
+        "records to the output of an earlier run (see jobs/incremental.py)",
+    )
+    parser.add_argument(
         "--truth",
         default=None,
         metavar="COLUMN",
@@ -412,7 +431,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = load_config(args.config, args.overrides)
     spark = get_spark(cfg.spark)
-    res = resolve(spark, cfg, args.input, args.input_format, args.output, args.truth)
+    if args.mode == "incremental":
+        from jobs.incremental import resolve_incremental
+
+        res = resolve_incremental(
+            spark, cfg, args.input, args.input_format, args.output, args.truth
+        )
+    else:
+        res = resolve(spark, cfg, args.input, args.input_format, args.output, args.truth)
     print(format_summary(res))
     return 0
 

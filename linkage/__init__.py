@@ -2,7 +2,7 @@
 
 from linkage.clustering import ClusteringResult, cluster_pairs, connected_components
 from linkage.model import MODEL_COLUMNS, model_input, settings
-from linkage.scoring import ScoredPairs, train_and_score
+from linkage.scoring import ScoredPairs, score_with_model, train_and_score
 from linkage.stable_ids import StableIds, assign_stable_ids
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "cluster_pairs",
     "connected_components",
     "model_input",
+    "score_with_model",
     "settings",
     "train_and_score",
 ]

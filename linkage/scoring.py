@@ -75,7 +75,28 @@ def train_and_score(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
     t0 = time.perf_counter()
+    scored = _predict_blocked(db_api, linker, candidates)
+    model = linker.misc.save_model_to_json()
+    log.info("  predict planned in %.1f s", time.perf_counter() - t0)
+    return ScoredPairs(scored, model)
 
+
+def score_with_model(
+    spark: SparkSession, records: DataFrame, candidates: DataFrame, model_json: dict[str, Any]
+) -> DataFrame:
+    """Score `candidates` with a model trained earlier (an incremental run uses
+    the full run's model, so old and new pairs are on one scale). `records` must
+    hold every record the candidates mention; term frequencies come from all of them."""
+    from splink import Linker, SparkAPI
+
+    db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    registered = db_api.register(model_input(records))
+    linker = Linker(registered, model_json, log_level=logging.WARNING)
+    return _predict_blocked(db_api, linker, candidates)
+
+
+def _predict_blocked(db_api, linker, candidates: DataFrame) -> DataFrame:
+    """Splink scores exactly the pairs blocking proposed, through its blocked-pairs hook."""
     blocked = candidates.select(
         F.lit("0").alias("match_key"),
         F.col("record_id_l").alias("join_key_l"),
@@ -83,12 +104,9 @@ def train_and_score(
     )
     linker.table_management.register_blocked_pairs_for_predict(db_api.register(blocked))
     predictions = linker.inference.predict().as_spark_dataframe()
-    scored = predictions.select(
+    return predictions.select(
         F.col("record_id_l").cast("string"),
         F.col("record_id_r").cast("string"),
         F.col("match_weight").cast("double"),
         F.col("match_probability").cast("double"),
     ).join(candidates, ["record_id_l", "record_id_r"], "inner")
-    model = linker.misc.save_model_to_json()
-    log.info("  predict planned in %.1f s", time.perf_counter() - t0)
-    return ScoredPairs(scored, model)
