@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     store = DeltaStore(spark, args.output, cfg.output.delta_engine)
     scores = evaluate_output(store, args.truth, args.as_of_version)
     print(format_scores(scores))
-    run_id = store.read("clusters", args.as_of_version).select("run_id").first()["run_id"]
+    run_id = store.run_that_wrote("clusters", args.as_of_version)
     with RunTracker(
         cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
     ) as tracker:

@@ -399,6 +399,17 @@ class DeltaStore:
     def version(self, table: str) -> int | None:
         return self._engine.version(self.path(table))
 
+    def run_that_wrote(self, table: str, version: int | None = None) -> str | None:
+        """The run id in the commit metadata of `table`'s `version` (default latest)."""
+        from deltalake import DeltaTable
+
+        target = self.version(table) if version is None else version
+        for commit in DeltaTable(self.path(table)).history():
+            if commit.get("version") == target:
+                meta = commit.get("tracklink") or json.loads(commit.get("userMetadata") or "{}")
+                return meta.get("run_id") if isinstance(meta, dict) else None
+        return None
+
 
 def read_delta(spark: SparkSession, path: str, version: int | None = None) -> DataFrame:
     """Read a Delta table at `path` with whichever engine this session supports."""
