@@ -1,7 +1,8 @@
 """Resolve a music catalogue: read -> validate -> normalise -> block -> score -> cluster -> write.
 
     python -m jobs.resolve --input PATH --input-format {catalog,musicbrainz-dapo} --output DIR
-                           [--config conf/local.yaml] [--set key=value ...] [--truth COLUMN]
+                           [--mode full|incremental] [--config conf/local.yaml]
+                           [--set key=value ...] [--truth COLUMN]
     spark-submit jobs/resolve.py (same arguments)
 
 Writes Delta tables under DIR (one new version of each per run):
@@ -14,7 +15,14 @@ Writes Delta tables under DIR (one new version of each per run):
 * `quarantine`: rows that could not be resolved: record_id, source, reason, raw, run_id.
 * `cluster_events`: appended per run: how cluster ids changed (new, grew, shrank,
   merged, split, retired); ids are stable across runs (linkage.stable_ids).
-* `runs`: one row appended per run: counts, timings, table versions, metrics.
+* `runs`: one row appended per run: mode, counts, timings, table versions, metrics.
+* `records`, `block_keys`, `model`: the state an incremental run reads instead
+  of recomputing old records (normalised records, blocking keys, Splink model).
+
+`--mode incremental` adds new or changed records to an earlier run's output
+(jobs/incremental.py). A run holds `<output>/_lock`; it writes every table's
+files before committing any, so a run that dies mid-write leaves every table at
+its previous version.
 
 Every run is an MLflow run. Input rows = clustered rows + quarantined rows, checked.
 """
