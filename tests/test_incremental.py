@@ -244,3 +244,17 @@ def test_a_run_killed_while_writing_leaves_every_table_at_its_previous_version(
     # the killed run's lock is stale: the next run proceeds and commits
     _resolve("--input", catalog_split["all"], "--output", out)
     assert DeltaTable(os.path.join(out, "clusters")).version() == before["clusters"] + 1
+
+
+def test_show_reads_history_and_any_version(outputs, capsys):
+    from jobs import show
+
+    hist = show.history(outputs["incr"], "clusters")
+    assert list(hist.sort_values("version")["mode"]) == ["full", "incremental"]
+    base = show.select(outputs["incr"], "clusters", 0)
+    assert len(base) < len(show.select(outputs["incr"], "clusters", None))
+    rid = base.record_id.iloc[0]
+    members = show.select(outputs["incr"], "clusters", 0, record_id=rid)
+    assert rid in set(members.record_id) and members.cluster_id.nunique() == 1
+    with pytest.raises(InputError, match="no version 9"):
+        show.select(outputs["incr"], "clusters", 9)
