@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from blocking.embedding import above_floor, describe_embedding, embed_records, embedding_band_keys
 from blocking.exact_keys import exact_keys
 from blocking.minhash import lsh_threshold, minhash_band_keys
-from conf.config import BlockingConfig
+from conf.config import BlockingConfig, EmbeddingBlockingConfig
 
 
 @dataclass(frozen=True)
@@ -26,9 +27,24 @@ class SkewReport:
     largest_block: int
     examples: list[str]
 
+    def merged(self, other: SkewReport) -> SkewReport:
+        """Both guards' drops in one report (the largest examples first)."""
+
+        def size(example: str) -> int:
+            return int(example.rsplit("(", 1)[-1].rstrip(")"))
+
+        return SkewReport(
+            self.dropped_keys + other.dropped_keys,
+            self.dropped_memberships + other.dropped_memberships,
+            max(self.largest_block, other.largest_block),
+            sorted(self.examples + other.examples, key=size, reverse=True)[:5],
+        )
+
 
 def block_keys(records: DataFrame, cfg: BlockingConfig) -> DataFrame:
-    """Every blocker's keys: `record_id`, `kind_norm`, `blocker`, `key`."""
+    """Every key-only blocker's keys: `record_id`, `kind_norm`, `blocker`, `key`.
+    Embedding blocking is not here: its pairs also need the vectors (the
+    cosine floor), see `embedding_pairs`."""
     keys = exact_keys(records, cfg.exact_keys)
     if cfg.minhash.enabled:
         keys = keys.unionByName(minhash_band_keys(records, cfg.minhash))
@@ -82,14 +98,48 @@ def candidate_pairs(
     incremental run stores them so that old records are never re-keyed)."""
     keys = (block_keys(records, cfg) if keys is None else keys).distinct()
     kept, report = guard_skew(keys, cfg.max_block_size)
-    return pairs_from_keys(kept), report
+    pairs = pairs_from_keys(kept)
+    if cfg.embedding.enabled:
+        by_embedding, embedding_report = embedding_pairs(records, cfg.embedding, cfg.max_block_size)
+        pairs = union_pairs(pairs, by_embedding.drop("cosine"))
+        report = report.merged(embedding_report)
+    return pairs, report
+
+
+def embedding_pairs(
+    records: DataFrame, cfg: EmbeddingBlockingConfig, max_block_size: int
+) -> tuple[DataFrame, SkewReport]:
+    """Pairs sharing a SimHash band key whose cosine clears the floor:
+    `record_id_l`, `record_id_r`, `blocked_by` (["embedding"]), `cosine`."""
+    # Checkpointed: the keys and the vectors both come from it, and the
+    # encoder must run once per record, not once per use.
+    embedded = embed_records(records, cfg).localCheckpoint()
+    kept, report = guard_skew(embedding_band_keys(embedded), max_block_size)
+    return above_floor(pairs_from_keys(kept), embedded, cfg.similarity_floor), report
+
+
+def union_pairs(left: DataFrame, right: DataFrame) -> DataFrame:
+    """One row per pair, `blocked_by` the sorted union of both sides' blockers."""
+    return (
+        left.unionByName(right)
+        .groupBy("record_id_l", "record_id_r")
+        .agg(
+            F.array_sort(F.array_distinct(F.flatten(F.collect_list("blocked_by")))).alias(
+                "blocked_by"
+            )
+        )
+    )
 
 
 def describe_minhash(cfg: BlockingConfig) -> str:
+    """The LSH thresholds the config implies: MinHash, and embedding when on."""
     m = cfg.minhash
-    if not m.enabled:
-        return "minhash off"
-    return (
+    text = (
         f"minhash {m.bands} bands x {m.rows} rows over {m.shingle_size}-grams: "
         f"pairs proposed from Jaccard ~{lsh_threshold(m.bands, m.rows):.2f}"
+        if m.enabled
+        else "minhash off"
     )
+    if cfg.embedding.enabled:
+        text += "; " + describe_embedding(cfg.embedding)
+    return text

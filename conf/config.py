@@ -60,11 +60,30 @@ class MinHashConfig(_Section):
     seed: int = 1
 
 
+class EmbeddingBlockingConfig(_Section):
+    enabled: bool = False
+    # fast: tracklink's own n-gram encoder (weights in embeddings/weights/);
+    # minilm: all-MiniLM-L6-v2, about 30x slower on a CPU.
+    encoder: Literal["fast", "minilm"] = "fast"
+    # Version of the packaged fast weights (embeddings/weights/fast-<version>.pt).
+    version: str = "v1"
+    # A weights file to use instead of the packaged one (fast encoder only).
+    weights_path: str | None = None
+    # SimHash LSH: each band is `bits_per_band` random-hyperplane signs; a pair
+    # sharing any of `bands` bands is a candidate if its cosine clears the floor.
+    bands: int = Field(16, ge=1)
+    bits_per_band: int = Field(12, ge=1, le=62)
+    similarity_floor: float = Field(0.8, ge=-1, le=1)
+    batch_size: int = Field(1024, ge=1)
+    seed: int = 1
+
+
 class BlockingConfig(_Section):
     exact_keys: list[Literal["isrc", "title_artist", "title_duration", "artist_duration"]] = Field(
         default_factory=lambda: ["isrc", "title_artist", "title_duration", "artist_duration"]
     )
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
+    embedding: EmbeddingBlockingConfig = Field(default_factory=EmbeddingBlockingConfig)
     # Skew guard: a key shared by more records than this ("intro", "track 1")
     # would make a quadratic block; such blocks are dropped and logged.
     max_block_size: int = Field(100, ge=2)
