@@ -79,6 +79,15 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
             tracker.metrics({"blocking_seconds": timer.seconds["blocking"]})
+            # which data and which LSH curves (and encoder) these figures belong to
+            tracker.tags(
+                {
+                    "input": args.input,
+                    "truth": args.truth,
+                    "lsh": describe_minhash(cfg.blocking),
+                    "blockers": ",".join(q.blocker for q in rows if q.blocker != "all"),
+                }
+            )
     return 0
 
 
