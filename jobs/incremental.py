@@ -48,7 +48,7 @@ from jobs.resolve import (
     _runs_row,
 )
 from linkage import assign_stable_ids, cluster_pairs, score_with_model
-from runtime.errors import InputError
+from runtime.errors import ConfigError, InputError
 from runtime.lock import OutputLock
 from runtime.progress import StageTimer
 from runtime.tracking import RunTracker
@@ -94,6 +94,13 @@ def resolve_incremental(
     # plan strings outgrew the driver's memory; a checkpoint cuts the lineage.
     timer = StageTimer()
     store = DeltaStore(spark, output, cfg.output.delta_engine)
+    if cfg.blocking.embedding.enabled:
+        # Its vectors are not stored yet: new records would miss the pairs it
+        # proposes against old ones, and the result would drift from a full run.
+        raise ConfigError(
+            "blocking.embedding.enabled: not supported by --mode incremental yet; "
+            "run incremental with blocking.embedding.enabled=false or resolve in full"
+        )
     missing = [t for t in NEEDS if store.version(t) is None]
     if missing:
         raise InputError(
