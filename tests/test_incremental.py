@@ -258,3 +258,18 @@ def test_show_reads_history_and_any_version(outputs, capsys):
     assert rid in set(members.record_id) and members.cluster_id.nunique() == 1
     with pytest.raises(InputError, match="no version 9"):
         show.select(outputs["incr"], "clusters", 9)
+
+
+def test_incremental_refuses_the_embedding_blocker(outputs, catalog_split):
+    from runtime.errors import ConfigError
+
+    argv = [
+        "--mode",
+        "incremental",
+        "--input",
+        catalog_split["increment"],
+        "--output",
+        outputs["incr"],
+    ]
+    with pytest.raises(ConfigError, match="blocking.embedding.enabled"):
+        resolve_job.main([*argv, "--set", "blocking.embedding.enabled=true"])
