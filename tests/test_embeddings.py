@@ -210,7 +210,7 @@ def test_union_names_the_embedding_blocker(spark):
     assert (row.record_id_l, row.record_id_r) == ("a", "b")
     assert set(row.blocked_by) == {"embedding", "minhash"}
     assert row.blocked_by == sorted(row.blocked_by)
-    assert "embedding (fast) 16 bands x 12 bits" in describe_minhash(cfg.blocking)
+    assert "embedding (fast) 24 bands x 12 bits" in describe_minhash(cfg.blocking)
 
 
 def test_the_floor_removes_pairs_that_share_a_band(spark):
