@@ -14,7 +14,8 @@ out, packages = sys.argv[1], sys.argv[2:]
 with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
     for pkg in packages:
         for path in sorted(pathlib.Path(pkg).rglob("*")):
-            if path.suffix in (".py", ".yaml") and "__pycache__" not in path.parts:
+            # .pt/.json: the fast encoder's weights, read with pkgutil.get_data (works from a zip)
+            if path.suffix in (".py", ".yaml", ".pt", ".json") and "__pycache__" not in path.parts:
                 zf.write(path, path.as_posix())
 PY
 for job in resolve generate_catalog evaluate evaluate_blocking; do

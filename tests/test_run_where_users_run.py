@@ -37,6 +37,13 @@ def test_spark_submit_with_the_packaged_zip(tiny_catalog, tmp_path):
         env=dict(_env(), PYTHON=sys.executable),
         capture_output=True,
     )
+    import zipfile
+
+    # the fast encoder's weights travel in the zip (read with pkgutil.get_data)
+    assert (
+        "embeddings/weights/fast-v1.pt"
+        in zipfile.ZipFile(dist / "tracklink-pyfiles.zip").namelist()
+    )
     spark_submit = os.path.join(os.path.dirname(sys.executable), "spark-submit")
     out = tmp_path / "out"
     res = subprocess.run(
