@@ -106,6 +106,8 @@ def measured_run(
 
 def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: str) -> dict:
     out = work / f"tracklink_{name}"
+    # A fresh output: the figures below are read from this run's `runs` row.
+    subprocess.run(["rm", "-rf", str(out)], check=True)
     cmd = [
         py,
         "-m",
@@ -293,6 +295,13 @@ def main() -> None:
                 for i, part in enumerate(parts):
                     text = part.read_text()
                     fh.write(text if i == 0 else text.split("\n", 1)[1])
+            # The baseline needs unique record ids (pandas reindexing fails on the
+            # generator's repeated-id bad rows); tracklink would quarantine the
+            # repeats. Both tools get the same file: repeats dropped, first kept.
+            import pandas as pd
+
+            frame = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=[""])
+            frame.drop_duplicates("record_id", keep="first").to_csv(csv, index=False)
         datasets.append(
             (f"generated_{n}", str(csv), "catalog", "true_entity_id", "catalog", "true_entity_id")
         )
