@@ -144,6 +144,15 @@ class TrackingConfig(_Section):
     experiment: str = "tracklink"
 
 
+class SemanticsConfig(_Section):
+    """Works and video links over recording clusters (linkage/works.py, linkage/videos.py)."""
+
+    # A video links to an audio cluster only at or above this score (title and artist agree = 0.9).
+    video_link_threshold: float = Field(0.8, ge=0.0, le=1.0)
+    # Durations within this many seconds add evidence to a video link (videos run longer: intros).
+    video_duration_tolerance_s: float = Field(20.0, ge=0.0)
+
+
 class Config(_Section):
     spark: SparkConfig = Field(default_factory=SparkConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
@@ -153,6 +162,7 @@ class Config(_Section):
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    semantics: SemanticsConfig = Field(default_factory=SemanticsConfig)
 
     @model_validator(mode="after")
     def _check_bounds(self) -> Config:

@@ -4,6 +4,8 @@ from linkage.clustering import ClusteringResult, cluster_pairs, connected_compon
 from linkage.model import MODEL_COLUMNS, model_input, settings
 from linkage.scoring import ScoredPairs, score_with_model, train_and_score
 from linkage.stable_ids import StableIds, assign_stable_ids
+from linkage.videos import link_videos
+from linkage.works import build_relationships, cluster_profiles, group_works
 
 __all__ = [
     "MODEL_COLUMNS",
@@ -11,8 +13,12 @@ __all__ = [
     "ScoredPairs",
     "StableIds",
     "assign_stable_ids",
+    "build_relationships",
+    "cluster_profiles",
     "cluster_pairs",
     "connected_components",
+    "group_works",
+    "link_videos",
     "model_input",
     "score_with_model",
     "settings",

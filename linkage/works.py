@@ -1,0 +1,126 @@
+"""Group recording clusters into works (versions of one song).
+
+Input: resolved records with `cluster_id`, `kind_norm`, `version`, `title_norm`,
+`artist_norm` (the `clusters` rows joined to their normalised columns).
+Output `works`, one row per audio recording cluster:
+
+| column     | type   | meaning                                                           |
+|------------|--------|-------------------------------------------------------------------|
+| work_id    | string | `w` + 16 hex of sha1 of the smallest member cluster_id            |
+| cluster_id | string | member recording cluster                                          |
+| relation   | string | original, live, remix, acoustic, edit, cover, unknown             |
+| confidence | double | how sure the membership is (title-only evidence for a cover)      |
+
+A work is the set of audio clusters sharing the title without version tags
+(`title_norm` already strips them). The work's artist is the artist of its
+original-version clusters (or of all members when none is original); a member
+with another artist is a cover. The work id derives from the smallest member
+cluster_id, so it survives as long as that cluster keeps its (stable) id.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+# A remaster is the same recording, so it counts as the original version.
+_ORIGINAL = ("original", "remaster")
+_KINDS = ("live", "remix", "acoustic", "edit")
+
+
+def cluster_profiles(records: DataFrame, kind: str) -> DataFrame:
+    """One row per cluster of `kind`: its most common title, artist and version, median duration."""
+    rows = records.where(F.col("kind_norm") == kind).where(F.col("title_norm").isNotNull())
+
+    def mode(column: str) -> DataFrame:
+        counted = rows.groupBy("cluster_id", column).count()
+        w = Window.partitionBy("cluster_id").orderBy(F.desc("count"), F.asc_nulls_last(column))
+        return (
+            counted.withColumn("_r", F.row_number().over(w))
+            .where("_r = 1")
+            .select("cluster_id", column)
+        )
+
+    sizes = rows.groupBy("cluster_id").agg(
+        F.count(F.lit(1)).alias("members"),
+        F.percentile_approx("duration_s", 0.5).alias("duration_s"),
+    )
+    return (
+        sizes.join(mode("title_norm"), "cluster_id")
+        .join(mode("artist_norm"), "cluster_id", "left")
+        .join(mode("version"), "cluster_id", "left")
+    )
+
+
+def group_works(records: DataFrame) -> DataFrame:
+    """The `works` table (schema in the module docstring) over the audio clusters of `records`."""
+    prof = cluster_profiles(records, "audio").withColumn(
+        "is_original", F.coalesce(F.col("version"), F.lit("original")).isin(*_ORIGINAL)
+    )
+    by_work = Window.partitionBy("title_norm")
+    # The work's artist: the commonest artist among original-version members, else among all.
+    artist_votes = prof.groupBy("title_norm", "artist_norm").agg(
+        F.sum(F.when(F.col("is_original"), F.col("members")).otherwise(0)).alias("orig_members"),
+        F.sum("members").alias("all_members"),
+    )
+    w_vote = Window.partitionBy("title_norm").orderBy(
+        F.desc("orig_members"), F.desc("all_members"), F.asc_nulls_last("artist_norm")
+    )
+    work_artist = (
+        artist_votes.withColumn("_r", F.row_number().over(w_vote))
+        .where("_r = 1")
+        .select("title_norm", F.col("artist_norm").alias("work_artist"))
+    )
+    version = F.coalesce(F.col("version"), F.lit("original"))
+    same_artist = F.coalesce(F.col("artist_norm") == F.col("work_artist"), F.lit(False))
+    relation = (
+        F.when(~same_artist, F.lit("cover"))
+        .when(version.isin(*_ORIGINAL), F.lit("original"))
+        .when(version.isin(*_KINDS), version)
+        .otherwise(F.lit("unknown"))
+    )
+    return (
+        prof.join(work_artist, "title_norm")
+        .withColumn("_anchor", F.min("cluster_id").over(by_work))
+        .withColumn("_n", F.count(F.lit(1)).over(by_work))
+        .select(
+            F.concat(F.lit("w"), F.substring(F.sha1(F.col("_anchor")), 1, 16)).alias("work_id"),
+            "cluster_id",
+            relation.alias("relation"),
+            # Title and artist agree: strong; title alone (a cover): weaker; a single member: certain.
+            F.when(F.col("_n") == 1, F.lit(1.0))
+            .when(same_artist, F.lit(0.95))
+            .otherwise(F.lit(0.7))
+            .alias("confidence"),
+        )
+    )
+
+
+def build_relationships(records: DataFrame, works: DataFrame, video_links: DataFrame) -> DataFrame:
+    """Typed edges between stable ids: `src`, `dst`, `edge`, `kind`, `confidence`.
+
+    `same_recording` record -> cluster (1.0), `version_of` cluster -> work (kind =
+    relation), `video_of` video cluster -> recording cluster.
+    """
+    same = records.select(
+        F.col("record_id").cast("string").alias("src"),
+        F.col("cluster_id").alias("dst"),
+        F.lit("same_recording").alias("edge"),
+        F.lit(None).cast("string").alias("kind"),
+        F.lit(1.0).alias("confidence"),
+    )
+    version_of = works.select(
+        F.col("cluster_id").alias("src"),
+        F.col("work_id").alias("dst"),
+        F.lit("version_of").alias("edge"),
+        F.col("relation").alias("kind"),
+        "confidence",
+    )
+    video_of = video_links.select(
+        F.col("video_cluster_id").alias("src"),
+        F.col("cluster_id").alias("dst"),
+        F.lit("video_of").alias("edge"),
+        F.lit(None).cast("string").alias("kind"),
+        "confidence",
+    )
+    return same.unionByName(version_of).unionByName(video_of)

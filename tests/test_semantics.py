@@ -1,0 +1,85 @@
+"""Works, video links and relationships over tiny hand-made clusters."""
+
+from __future__ import annotations
+
+from pyspark.sql import types as T
+
+from conf.config import SemanticsConfig
+from linkage import build_relationships, group_works, link_videos
+
+SCHEMA = T.StructType(
+    [
+        T.StructField("record_id", T.StringType()),
+        T.StructField("cluster_id", T.StringType()),
+        T.StructField("kind_norm", T.StringType()),
+        T.StructField("version", T.StringType()),
+        T.StructField("title_norm", T.StringType()),
+        T.StructField("artist_norm", T.StringType()),
+        T.StructField("duration_s", T.DoubleType()),
+    ]
+)
+
+ROWS = [
+    ("r1", "c1", "audio", "original", "yellow", "coldplay", 266.0),
+    ("r2", "c1", "audio", "remaster", "yellow", "coldplay", 267.0),
+    ("r3", "c2", "audio", "live", "yellow", "coldplay", 301.0),
+    ("r4", "c3", "audio", "original", "yellow", "jane doe", 240.0),
+    ("r5", "c4", "audio", "original", "other song", "coldplay", 200.0),
+    ("v1", "c9", "video", "original", "yellow", "coldplay", 280.0),
+]
+
+
+def _records(spark, rows=ROWS):
+    return spark.createDataFrame(rows, SCHEMA)
+
+
+def _relations(works):
+    return {r.cluster_id: (r.work_id, r.relation) for r in works.collect()}
+
+
+def test_video_links_to_original_not_live_version(spark):
+    links = link_videos(_records(spark), SemanticsConfig()).collect()
+    assert [(r.video_cluster_id, r.cluster_id) for r in links] == [("c9", "c1")]
+    assert links[0].version_match and links[0].same_artist
+
+
+def test_cover_by_other_artist_joins_work_as_cover(spark):
+    rel = _relations(group_works(_records(spark)))
+    assert rel["c3"][0] == rel["c1"][0] == rel["c2"][0]
+    assert rel["c3"][1] == "cover"
+    assert rel["c2"][1] == "live"
+    assert rel["c4"][0] != rel["c1"][0]
+
+
+def test_remaster_is_not_a_new_version(spark):
+    # c1 mixes an original and a remaster record; a remaster-only cluster is still the original.
+    rows = [*ROWS, ("r6", "c5", "audio", "remaster", "yellow", "coldplay", 266.0)]
+    rel = _relations(group_works(_records(spark, rows)))
+    assert rel["c1"][1] == "original"
+    assert rel["c5"] == (rel["c1"][0], "original")
+
+
+def test_work_ids_are_stable_across_calls_and_row_order(spark):
+    first = _relations(group_works(_records(spark)))
+    second = _relations(group_works(_records(spark, list(reversed(ROWS)))))
+    assert first == second
+
+
+def test_empty_input_gives_empty_tables(spark):
+    empty = _records(spark, [])
+    works = group_works(empty)
+    links = link_videos(empty, SemanticsConfig())
+    assert works.count() == 0 and links.count() == 0
+    assert build_relationships(empty, works, links).count() == 0
+
+
+def test_relationships_hold_all_three_edge_types(spark):
+    records = _records(spark)
+    works = group_works(records)
+    links = link_videos(records, SemanticsConfig())
+    edges = build_relationships(records, works, links).groupBy("edge").count().collect()
+    assert {r.edge: r["count"] for r in edges} == {
+        "same_recording": 6,
+        "version_of": 4,
+        "video_of": 1,
+    }
