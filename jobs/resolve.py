@@ -16,6 +16,14 @@ Writes Delta tables under DIR (one new version of each per run):
 * `cluster_events`: appended per run: how cluster ids changed (new, grew, shrank,
   merged, split, retired); ids are stable across runs (linkage.stable_ids).
 * `runs`: one row appended per run: mode, counts, timings, table versions, metrics.
+* `works`: work_id (`w` + sha1 of the smallest member cluster_id), cluster_id
+  (audio recording cluster), relation (original, live, remix, acoustic, edit,
+  cover, unknown), confidence, run_id (linkage.works).
+* `video_links`: video_cluster_id, cluster_id (the audio cluster it carries),
+  confidence, same_artist, duration_diff_s, version_match, run_id (linkage.videos).
+* `relationships`: typed edges src, dst, edge (same_recording record -> cluster,
+  version_of cluster -> work with kind, video_of video cluster -> cluster), kind,
+  confidence, run_id.
 * `records`, `block_keys`, `model`: the state an incremental run reads instead
   of recomputing old records (normalised records, blocking keys, Splink model).
 
@@ -50,8 +58,16 @@ from catalog.validate import split_valid
 from conf.config import Config, load_config
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
+from evaluation.semantics import evaluate_semantics, format_semantics, has_truth
 from jobs.cli import add_config_arguments, run_cli
-from linkage import assign_stable_ids, cluster_pairs, train_and_score
+from linkage import (
+    assign_stable_ids,
+    build_relationships,
+    cluster_pairs,
+    group_works,
+    link_videos,
+    train_and_score,
+)
 from runtime.errors import InputError
 from runtime.lock import OutputLock
 from runtime.progress import StageTimer
@@ -87,6 +103,7 @@ class ResolveResult:
     mode: str = "full"
     updated_records: int = 0
     changed_cluster_rows: int | None = None
+    semantics: dict[str, float] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -260,6 +277,25 @@ def resolve(
                 f"row accounting broken: {rows_in} in != {n_clustered} clustered + {quarantined} quarantined"
             )
 
+        # semantics: works over recording clusters, video -> recording links, typed edges.
+        with timer.stage("semantics"):
+            resolved_records = records.join(assignments, "record_id")
+            works = group_works(resolved_records).cache()
+            video_links = link_videos(resolved_records, cfg.semantics).cache()
+            relationships = build_relationships(resolved_records, works, video_links)
+            semantic_counts = {
+                "works": works.select("work_id").distinct().count(),
+                "version_edges": works.count(),
+                "video_links": video_links.count(),
+            }
+            timer.note("semantics: %s", semantic_counts)
+            tracker.metrics(semantic_counts)
+            semantic_scores = None
+            if has_truth(resolved_records):
+                semantic_scores = evaluate_semantics(resolved_records, works, video_links)
+                timer.note(format_semantics(semantic_scores))
+                tracker.metrics({f"eval_{k}": v for k, v in semantic_scores.items()})
+
         with timer.stage("write"):
             meta = {
                 "run_id": run_id,
@@ -285,6 +321,9 @@ def resolve(
                 (store.stage(records, "records"), "overwrite"),
                 (store.stage(keys, "block_keys"), "overwrite"),
                 (store.stage(_model_row(spark, run_id, cfg, scored.model_json), "model"), "append"),
+                (store.stage(works.select("*", with_run), "works"), "overwrite"),
+                (store.stage(video_links.select("*", with_run), "video_links"), "overwrite"),
+                (store.stage(relationships.select("*", with_run), "relationships"), "overwrite"),
             ]
             timer.note("files written for %d tables; committing", len(staged))
             commits = {}
@@ -318,6 +357,7 @@ def resolve(
             commits=commits,
             scores=scores,
             tracking_uri=tracker.tracking_uri,
+            semantics={**semantic_counts, **(semantic_scores or {})},
         )
         commits["runs"] = store.write(
             _runs_row(spark, res, cfg, input_path, input_format, started),
@@ -406,6 +446,11 @@ def format_summary(res: ResolveResult) -> str:
         lines.append(f"  mlflow             {res.tracking_uri} (run {res.run_id})")
     if res.scores:
         lines.append(f"  quality            {format_scores(res.scores)}")
+    if res.semantics:
+        counts = {k: int(v) for k, v in res.semantics.items() if k in ("works", "video_links")}
+        lines.append(f"  semantics          {counts}")
+        if "works_f1" in res.semantics:
+            lines.append(f"  semantics quality  {format_semantics(res.semantics)}")
     return "\n".join(lines)
 
 

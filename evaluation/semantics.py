@@ -1,0 +1,90 @@
+"""Quality of works, video links and relation kinds against the generator's truth.
+
+Needs `true_recording_id`, `true_work_id`, `true_version` on the records, joined
+to `works` and `video_links`. Definitions:
+
+* works pairwise P/R/F1: over pairs of *audio records*; a pair is predicted
+  when both records' clusters are in one work, true when they share
+  `true_work_id`. Record-level so that large clusters weigh by their size, like
+  the recording-level pairwise figure.
+* video links: a video cluster's true recording is its records' commonest
+  `true_recording_id`, a recording cluster's likewise; a link is right when the
+  two agree. Precision = right / links made; recall = right / video clusters
+  whose true recording has audio records in the input.
+* relation accuracy: share of `works` rows whose relation equals the commonest
+  `true_version` of the cluster's records.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+TRUTH_COLUMNS = ("true_recording_id", "true_work_id", "true_version")
+
+
+def has_truth(records: DataFrame) -> bool:
+    return all(c in records.columns for c in TRUTH_COLUMNS)
+
+
+def _pairs(df: DataFrame, *keys: str) -> int:
+    n = df.groupBy(*keys).count()
+    return int(n.agg(F.sum(F.col("count") * (F.col("count") - 1) / 2)).collect()[0][0] or 0)
+
+
+def _majority(records: DataFrame, column: str, alias: str) -> DataFrame:
+    counted = records.groupBy("cluster_id", column).count()
+    w = Window.partitionBy("cluster_id").orderBy(F.desc("count"), F.asc(column))
+    return (
+        counted.withColumn("_r", F.row_number().over(w))
+        .where("_r = 1")
+        .select("cluster_id", F.col(column).alias(alias))
+    )
+
+
+def _prf(tp: float, pred: float, true: float) -> tuple[float, float, float]:
+    p = tp / pred if pred else 1.0
+    r = tp / true if true else 1.0
+    return p, r, (2 * p * r / (p + r) if p + r else 0.0)
+
+
+def evaluate_semantics(records: DataFrame, works: DataFrame, links: DataFrame) -> dict[str, float]:
+    """Metrics named `works_precision`, ..., `video_recall`, `relation_accuracy`."""
+    audio = records.where(F.col("kind_norm") == "audio").join(works, "cluster_id")
+    tp = _pairs(audio, "work_id", "true_work_id")
+    wp, wr, wf = _prf(tp, _pairs(audio, "work_id"), _pairs(audio, "true_work_id"))
+
+    rec_truth = _majority(
+        records.where(F.col("kind_norm") == "audio"), "true_recording_id", "a_truth"
+    )
+    vid_truth = _majority(
+        records.where(F.col("kind_norm") == "video"), "true_recording_id", "v_truth"
+    )
+    judged = links.join(
+        vid_truth.withColumnRenamed("cluster_id", "video_cluster_id"), "video_cluster_id"
+    ).join(rec_truth, "cluster_id")
+    right = judged.where(F.col("a_truth") == F.col("v_truth")).count()
+    linkable = vid_truth.join(
+        rec_truth.select(F.col("a_truth").alias("v_truth")).distinct(), "v_truth"
+    ).count()
+    n_links = links.count()
+
+    kinds = works.join(_majority(records, "true_version", "t_version"), "cluster_id")
+    n_kinds = kinds.count()
+    right_kinds = kinds.where(F.col("relation") == F.col("t_version")).count()
+    return {
+        "works_precision": wp,
+        "works_recall": wr,
+        "works_f1": wf,
+        "video_precision": right / n_links if n_links else 1.0,
+        "video_recall": right / linkable if linkable else 1.0,
+        "relation_accuracy": right_kinds / n_kinds if n_kinds else 1.0,
+    }
+
+
+def format_semantics(m: dict[str, float]) -> str:
+    return (
+        f"works P {m['works_precision']:.4f} R {m['works_recall']:.4f} F1 {m['works_f1']:.4f}; "
+        f"video links P {m['video_precision']:.4f} R {m['video_recall']:.4f}; "
+        f"relation kinds {m['relation_accuracy']:.4f}"
+    )
