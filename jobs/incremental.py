@@ -28,6 +28,7 @@ import json
 import os
 import time
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
@@ -55,6 +56,9 @@ from runtime.tracking import RunTracker
 from storage.delta import DeltaStore
 
 NEEDS = ("clusters", "pairs", "records", "block_keys", "model")
+# Checkpoints on local disk: the driver's heap stays free for broadcasts, and an
+# increment's intermediate results are small enough for the disk to be quick.
+ON_DISK = StorageLevel.DISK_ONLY
 
 
 def align_to(df: DataFrame, schema: StructType, what: str) -> DataFrame:
@@ -144,7 +148,7 @@ def resolve_incremental(
             stored_records = store.read("records")
             new_records = align_to(
                 normalise(valid, cfg.normalise), stored_records.schema, "records"
-            ).localCheckpoint()
+            ).localCheckpoint(storageLevel=ON_DISK)
             resolved_in = new_records.count()
             issues = parse_issue_counts(new_records)
             new_ids = new_records.select("record_id")
@@ -166,12 +170,16 @@ def resolve_incremental(
 
         with timer.stage("blocking"):
             timer.note(describe_minhash(cfg.blocking))
-            new_keys = block_keys(new_records, cfg.blocking).distinct().localCheckpoint()
+            new_keys = (
+                block_keys(new_records, cfg.blocking)
+                .distinct()
+                .localCheckpoint(storageLevel=ON_DISK)
+            )
             old_keys = store.read("block_keys").join(
                 F.broadcast(updated_df), "record_id", "left_anti"
             )
             candidates, skew = incremental_pairs(new_keys, old_keys, cfg.blocking.max_block_size)
-            candidates = candidates.localCheckpoint()
+            candidates = candidates.localCheckpoint(storageLevel=ON_DISK)
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
             if skew.dropped_keys:
@@ -193,7 +201,7 @@ def resolve_incremental(
             pairs = (
                 score_with_model(spark, all_records, candidates, model)
                 .withColumn("linked", F.col("match_probability") >= cfg.clustering.threshold)
-                .localCheckpoint()
+                .localCheckpoint(storageLevel=ON_DISK)
             )
             linked = pairs.filter("linked").count()
             timer.note(
@@ -216,7 +224,7 @@ def resolve_incremental(
             )
             touched = previous.join(touching, "record_id").select("cluster_id").distinct()
             affected_old = previous.join(touched, "cluster_id").select("record_id", "cluster_id")
-            affected_old = affected_old.localCheckpoint()
+            affected_old = affected_old.localCheckpoint(storageLevel=ON_DISK)
             affected = affected_old.select("record_id").unionByName(new_ids).distinct()
             # A stored link always lies inside one old cluster, so the links of the
             # affected clusters are those with an affected left end; links of
@@ -243,8 +251,8 @@ def resolve_incremental(
             components = result.clusters.select("record_id", F.col("cluster_id").alias("component"))
             generation = store.version("clusters") + 1
             stable = assign_stable_ids(components, affected_old, generation)
-            assignments = stable.clusters.localCheckpoint()
-            events = stable.events.localCheckpoint()
+            assignments = stable.clusters.localCheckpoint(storageLevel=ON_DISK)
+            events = stable.events.localCheckpoint(storageLevel=ON_DISK)
             event_counts = _count_by(events, "event")
             n_affected = assignments.count()
             n_new_assigned = assignments.join(new_ids, "record_id", "left_semi").count()
@@ -298,7 +306,7 @@ def resolve_incremental(
                     | F.col("_is_input").isNotNull()
                 )
                 .select(*clusters_schema.fieldNames())
-                .localCheckpoint()
+                .localCheckpoint(storageLevel=ON_DISK)
             )
             n_changed = changed.count()
             staged = [

@@ -377,6 +377,8 @@ def resolve(
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
         for df in (records, keys, candidates, pairs, assignments, quarantine, events):
             df.unpersist()
+        for df in (works, video_links):
+            df.unpersist()
     return res
 
 

@@ -23,7 +23,7 @@ def spark(tmp_path_factory):
         None,
         [
             "spark.shuffle_partitions=2",
-            "spark.driver_memory=2g",
+            "spark.driver_memory=3g",
             f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
         ],
     )
