@@ -2,6 +2,7 @@
 
 from blocking.candidates import (
     SkewReport,
+    above_jaccard_floor,
     block_keys,
     candidate_pairs,
     describe_minhash,
@@ -22,6 +23,7 @@ from blocking.minhash import lsh_threshold, minhash_band_keys
 
 __all__ = [
     "SkewReport",
+    "above_jaccard_floor",
     "band_collision_probability",
     "block_keys",
     "candidate_pairs",

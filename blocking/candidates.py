@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pyspark.sql import DataFrame
+import pyarrow as pa
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from blocking.embedding import above_floor, describe_embedding, embed_records, embedding_band_keys
 from blocking.exact_keys import exact_keys
-from blocking.minhash import lsh_threshold, minhash_band_keys
-from conf.config import BlockingConfig, EmbeddingBlockingConfig
+from blocking.minhash import (
+    BLOCKER as MINHASH,
+)
+from blocking.minhash import jaccard_of, lsh_threshold, minhash_band_keys, shingled_text
+from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 
 
 @dataclass(frozen=True)
@@ -51,42 +55,120 @@ def block_keys(records: DataFrame, cfg: BlockingConfig) -> DataFrame:
     return keys
 
 
+# The key's identity for joins: one 64-bit hash of (blocker, kind, key). Joins
+# and counts on a long are several times cheaper than on three strings; two
+# distinct keys colliding in 64 bits is too rare to matter (it would only
+# propose a pair that scoring then judges).
+def key_id() -> Column:
+    return F.xxhash64("blocker", "kind_norm", "key")
+
+
 def guard_skew(keys: DataFrame, max_block_size: int) -> tuple[DataFrame, SkewReport]:
     """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
     shared by thousands of records would make a quadratic join and propose
-    pairs no blocker meant. The pairs it would have made must come from other blockers."""
-    sizes = keys.groupBy("blocker", "kind_norm", "key").agg(F.count("*").alias("block_size"))
-    oversized = sizes.filter(F.col("block_size") > max_block_size).cache()
+    pairs no blocker meant. The pairs it would have made must come from other
+    blockers. Returns the kept rows (with their `key_id`) and what was dropped."""
+    keyed = keys.withColumn("key_id", key_id())
+    oversized = (
+        keyed.groupBy("key_id")
+        .agg(F.count("*").alias("block_size"))
+        .filter(F.col("block_size") > max_block_size)
+        .cache()
+    )
     summary = oversized.agg(
         F.count("*").alias("n"),
         F.coalesce(F.sum("block_size"), F.lit(0)).alias("members"),
         F.coalesce(F.max("block_size"), F.lit(0)).alias("largest"),
     ).collect()[0]
-    examples = [
-        f"{r['blocker']}:{r['key']} ({r['block_size']})"
-        for r in oversized.orderBy(F.desc("block_size")).limit(5).collect()
-    ]
-    kept = keys.join(
-        F.broadcast(oversized.select("blocker", "kind_norm", "key")),
-        ["blocker", "kind_norm", "key"],
-        "left_anti",
-    )
-    oversized.unpersist()
+    examples = []
+    if summary["n"]:
+        top = oversized.orderBy(F.desc("block_size"), "key_id").limit(5)
+        examples = [
+            f"{r['blocker']}:{r['key']} ({r['block_size']})"
+            for r in keyed.join(F.broadcast(top), "key_id")
+            .select("blocker", "key", "block_size")
+            .distinct()
+            .orderBy(F.desc("block_size"), "key")
+            .collect()
+        ]
+    kept = keyed.join(F.broadcast(oversized.select("key_id")), "key_id", "left_anti")
     report = SkewReport(
         int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples
     )
     return kept, report
 
 
-def pairs_from_keys(keys: DataFrame) -> DataFrame:
-    """Self-join on shared keys; one row per distinct pair with its blockers."""
-    left = keys.select(F.col("record_id").alias("record_id_l"), "blocker", "kind_norm", "key")
-    right = keys.select(F.col("record_id").alias("record_id_r"), "blocker", "kind_norm", "key")
-    return (
-        left.join(right, ["blocker", "kind_norm", "key"])
-        .filter(F.col("record_id_l") < F.col("record_id_r"))
-        .groupBy("record_id_l", "record_id_r")
-        .agg(F.array_sort(F.collect_set("blocker")).alias("blocked_by"))
+# Every blocker's bit in a pair's `blocked_by` mask, in name order, so that
+# the names read back from a mask come out sorted.
+BLOCKERS = (
+    "album_track_duration",
+    "artist_duration",
+    "embedding",
+    "isrc",
+    MINHASH,
+    "title_artist",
+    "title_duration",
+    "track_year_duration",
+)
+
+
+def _blocker_bit(blocker: Column) -> Column:
+    bit = F.lit(0)
+    for i, name in enumerate(BLOCKERS):
+        bit = F.when(blocker == name, F.lit(1 << i)).otherwise(bit)
+    return bit
+
+
+def _blocker_names(mask: Column) -> Column:
+    present = [F.when(mask.bitwiseAND(1 << i) != 0, F.lit(n)) for i, n in enumerate(BLOCKERS)]
+    return F.array_compact(F.array(*present))
+
+
+def record_index(records: DataFrame) -> DataFrame:
+    """`rid` (64-bit hash of record_id), `record_id`, `t` (the shingled text).
+    Pairs are joined and grouped on `rid`: two longs per row instead of two
+    id strings is most of the pair stage's cost at scale. Raises if two
+    record ids share a hash (about 1 in 30 million at a million records)."""
+    index = records.select(
+        F.xxhash64("record_id").alias("rid"), "record_id", shingled_text().alias("t")
+    )
+    counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
+    if counts["n"] != counts["ids"]:
+        raise RuntimeError(
+            f"record ids collide in 64-bit hashing ({counts['n'] - counts['ids']} of {counts['n']}): "
+            "rename the colliding record_id values"
+        )
+    return index
+
+
+def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
+    """Self-join on shared keys (`key_id` from `guard_skew`); one row per
+    distinct pair: `record_id_l` < `record_id_r`, `blocked_by` (sorted names),
+    and both records' shingled text `t_l`, `t_r` (for `drop_dissimilar`).
+    `index`: `record_index` of the records the keys belong to."""
+    slim = keys.select(
+        F.xxhash64("record_id").alias("rid"), "key_id", _blocker_bit(F.col("blocker")).alias("bit")
+    )
+    left = slim.withColumnRenamed("rid", "rid_l")
+    right = slim.select(F.col("rid").alias("rid_r"), "key_id")
+    by_id = (
+        left.join(right, "key_id")
+        .filter(F.col("rid_l") < F.col("rid_r"))
+        .groupBy("rid_l", "rid_r")
+        .agg(F.bit_or("bit").alias("mask"))
+    )
+    side = {
+        s: index.withColumnsRenamed({"rid": f"rid_{s}", "record_id": f"id_{s}", "t": f"text_{s}"})
+        for s in ("l", "r")
+    }
+    named = by_id.join(side["l"], "rid_l").join(side["r"], "rid_r")
+    swap = F.col("id_l") > F.col("id_r")
+    return named.select(
+        F.when(swap, F.col("id_r")).otherwise(F.col("id_l")).alias("record_id_l"),
+        F.when(swap, F.col("id_l")).otherwise(F.col("id_r")).alias("record_id_r"),
+        _blocker_names(F.col("mask")).alias("blocked_by"),
+        F.when(swap, F.col("text_r")).otherwise(F.col("text_l")).alias("t_l"),
+        F.when(swap, F.col("text_l")).otherwise(F.col("text_r")).alias("t_r"),
     )
 
 
@@ -96,18 +178,55 @@ def candidate_pairs(
     """Candidate pairs for `records` (normalised), and what the skew guard did.
     `keys`: `block_keys(records, cfg)` when the caller already has them (an
     incremental run stores them so that old records are never re-keyed)."""
-    keys = (block_keys(records, cfg) if keys is None else keys).distinct()
+    keys = block_keys(records, cfg) if keys is None else keys
     kept, report = guard_skew(keys, cfg.max_block_size)
-    pairs = pairs_from_keys(kept)
+    index = record_index(records)
+    pairs = drop_dissimilar(pairs_from_keys(kept, index), cfg.minhash)
     if cfg.embedding.enabled:
-        by_embedding, embedding_report = embedding_pairs(records, cfg.embedding, cfg.max_block_size)
+        by_embedding, embedding_report = embedding_pairs(
+            records, cfg.embedding, cfg.max_block_size, index
+        )
         pairs = union_pairs(pairs, by_embedding.drop("cosine"))
         report = report.merged(embedding_report)
     return pairs, report
 
 
+def drop_dissimilar(pairs: DataFrame, cfg: MinHashConfig) -> DataFrame:
+    """`pairs` with text (`t_l`, `t_r`) -> pairs without it, where a pair only
+    MinHash proposed stays only if the exact Jaccard of the two shingle sets
+    reaches `cfg.similarity_floor` (see `blocking.minhash`)."""
+    out = [c for c in pairs.columns if c not in ("t_l", "t_r")]
+    if not cfg.enabled or cfg.similarity_floor <= 0:
+        return pairs.select(*out)
+    size, floor = cfg.shingle_size, cfg.similarity_floor
+
+    def keep(batches):
+        for batch in batches:
+            columns = (batch.column(c).to_pylist() for c in ("blocked_by", "t_l", "t_r"))
+            kept = [
+                blockers != [MINHASH] or jaccard_of(a, b, size) >= floor
+                for blockers, a, b in zip(*columns, strict=True)
+            ]
+            yield batch.filter(pa.array(kept, pa.bool_()))
+
+    return pairs.mapInArrow(keep, pairs.schema).select(*out)
+
+
+def above_jaccard_floor(pairs: DataFrame, records: DataFrame, cfg: MinHashConfig) -> DataFrame:
+    """`drop_dissimilar` for pairs without their text (an incremental run's);
+    `records` must hold both records of every pair."""
+    text = records.select("record_id", shingled_text().alias("t"))
+    with_text = pairs.join(
+        text.withColumnsRenamed({"record_id": "record_id_l", "t": "t_l"}), "record_id_l"
+    ).join(text.withColumnsRenamed({"record_id": "record_id_r", "t": "t_r"}), "record_id_r")
+    return drop_dissimilar(with_text, cfg)
+
+
 def embedding_pairs(
-    records: DataFrame, cfg: EmbeddingBlockingConfig, max_block_size: int
+    records: DataFrame,
+    cfg: EmbeddingBlockingConfig,
+    max_block_size: int,
+    index: DataFrame | None = None,
 ) -> tuple[DataFrame, SkewReport]:
     """Pairs sharing a SimHash band key whose cosine clears the floor:
     `record_id_l`, `record_id_r`, `blocked_by` (["embedding"]), `cosine`."""
@@ -115,7 +234,9 @@ def embedding_pairs(
     # encoder must run once per record, not once per use.
     embedded = embed_records(records, cfg).localCheckpoint()
     kept, report = guard_skew(embedding_band_keys(embedded), max_block_size)
-    return above_floor(pairs_from_keys(kept), embedded, cfg.similarity_floor), report
+    index = record_index(records) if index is None else index
+    pairs = pairs_from_keys(kept, index).drop("t_l", "t_r")
+    return above_floor(pairs, embedded, cfg.similarity_floor), report
 
 
 def union_pairs(left: DataFrame, right: DataFrame) -> DataFrame:
@@ -136,7 +257,8 @@ def describe_minhash(cfg: BlockingConfig) -> str:
     m = cfg.minhash
     text = (
         f"minhash {m.bands} bands x {m.rows} rows over {m.shingle_size}-grams: "
-        f"pairs proposed from Jaccard ~{lsh_threshold(m.bands, m.rows):.2f}"
+        f"pairs proposed from Jaccard ~{lsh_threshold(m.bands, m.rows):.2f}, "
+        f"kept from {m.similarity_floor:.2f} (or when another blocker proposed them)"
         if m.enabled
         else "minhash off"
     )

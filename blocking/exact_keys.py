@@ -15,12 +15,23 @@ from pyspark.sql import functions as F
 DURATION_BUCKET_S = 4.0
 
 
-def _duration_buckets() -> Column:
+# Keys that pin a release position (track number) need the duration to agree
+# more closely: they are for records whose text shares nothing (a feed that
+# blanked non-Latin titles, a title field holding the album).
+POSITION_BUCKET_S = 2.0
+POSITION_ONLY_BUCKET_S = 1.0
+
+
+def _duration_buckets(width: float = DURATION_BUCKET_S) -> Column:
     d = F.col("duration_s")
     return F.array(
-        F.concat(F.lit("a"), F.floor(d / DURATION_BUCKET_S).cast("string")),
-        F.concat(F.lit("b"), F.floor(d / DURATION_BUCKET_S + 0.5).cast("string")),
+        F.concat(F.lit("a"), F.floor(d / width).cast("string")),
+        F.concat(F.lit("b"), F.floor(d / width + 0.5).cast("string")),
     )
+
+
+def _with_duration(prefix: Column, width: float) -> Column:
+    return F.transform(_duration_buckets(width), lambda b: F.concat_ws("|", prefix, b))
 
 
 def _keys(name: str) -> Column:
@@ -36,12 +47,29 @@ def _keys(name: str) -> Column:
         # Catches a mangled title ("Hard" for "Hard on Me") by an intact artist.
         return F.when(
             artist.isNotNull() & F.col("duration_s").isNotNull(),
-            F.transform(_duration_buckets(), lambda b: F.concat_ws("|", artist, b)),
+            _with_duration(artist, DURATION_BUCKET_S),
         )
     if name == "title_duration":
         return F.when(
             title.isNotNull() & F.col("duration_s").isNotNull(),
-            F.transform(_duration_buckets(), lambda b: F.concat_ws("|", title, b)),
+            _with_duration(title, DURATION_BUCKET_S),
+        )
+    track, year, duration = F.col("track_no"), F.col("year"), F.col("duration_s")
+    if name == "album_track_duration":
+        # The same position on the same release, of about the same length.
+        album = F.col("album_norm")
+        return F.when(
+            album.isNotNull() & track.isNotNull() & duration.isNotNull(),
+            _with_duration(F.concat_ws("|", album, track.cast("string")), POSITION_BUCKET_S),
+        )
+    if name == "track_year_duration":
+        # No text at all: position, year and a length to the second.
+        return F.when(
+            track.isNotNull() & year.isNotNull() & duration.isNotNull(),
+            _with_duration(
+                F.concat_ws("|", track.cast("string"), year.cast("string")),
+                POSITION_ONLY_BUCKET_S,
+            ),
         )
     raise ValueError(f"unknown exact key {name!r}")
 

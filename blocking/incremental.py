@@ -27,10 +27,10 @@ def incremental_pairs(
     old_in_touched = old_keys.join(touched, KEY, "left_semi").withColumn("is_new", F.lit(False))
     members = old_in_touched.unionByName(new_keys.withColumn("is_new", F.lit(True))).distinct()
     kept, report = guard_skew(members, max_block_size)
-    left = kept.filter("is_new").select(F.col("record_id").alias("a"), *KEY)
-    right = kept.select(F.col("record_id").alias("b"), *KEY)
+    left = kept.filter("is_new").select(F.col("record_id").alias("a"), "blocker", "key_id")
+    right = kept.select(F.col("record_id").alias("b"), "key_id")
     pairs = (
-        left.join(right, KEY)
+        left.join(right, "key_id")
         .filter(F.col("a") != F.col("b"))
         .select(
             F.least("a", "b").alias("record_id_l"),

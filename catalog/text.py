@@ -7,6 +7,7 @@ and the tests call them on single strings.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -61,6 +62,8 @@ def raw_or_none(value: object) -> str | None:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, keeping letters of every script."""
+    if text.isascii():  # nothing to transliterate or decompose: most catalogue text
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.translate(_TRANSLITERATE))
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.lower()
@@ -70,12 +73,19 @@ def clean(text: str | None) -> str | None:
     """Folded words separated by single spaces: the form all comparisons use."""
     if text is None:
         return None
+    return _clean(text)
+
+
+# Artist names, albums and common titles repeat across a catalogue's rows.
+@functools.lru_cache(maxsize=200_000)
+def _clean(text: str) -> str | None:
     text = fold(text).replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
     return text or None
 
 
+@functools.lru_cache(maxsize=100_000)
 def similar(a: str | None, b: str | None, ratio: float = 0.85) -> bool:
     """Loose equality of two cleaned strings (typos, a dropped word)."""
     if not a or not b:

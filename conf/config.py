@@ -55,8 +55,12 @@ class MinHashConfig(_Section):
     enabled: bool = True
     # Character n-grams of "title | first artist" (normalised).
     shingle_size: int = Field(3, ge=1, le=8)
-    bands: int = Field(24, ge=1)
-    rows: int = Field(3, ge=1)
+    bands: int = Field(32, ge=1)
+    rows: int = Field(4, ge=1)
+    # A pair only MinHash proposed is kept if the exact Jaccard of its shingle
+    # sets reaches this (0: keep every band collision). Below the S-curve's
+    # midpoint the bands still let through many unrelated pairs by chance.
+    similarity_floor: float = Field(0.4, ge=0, le=1)
     seed: int = 1
 
 
@@ -80,9 +84,26 @@ class EmbeddingBlockingConfig(_Section):
     seed: int = 1
 
 
+ExactKey = Literal[
+    "isrc",
+    "title_artist",
+    "title_duration",
+    "artist_duration",
+    "album_track_duration",
+    "track_year_duration",
+]
+
+
 class BlockingConfig(_Section):
-    exact_keys: list[Literal["isrc", "title_artist", "title_duration", "artist_duration"]] = Field(
-        default_factory=lambda: ["isrc", "title_artist", "title_duration", "artist_duration"]
+    exact_keys: list[ExactKey] = Field(
+        default_factory=lambda: [
+            "isrc",
+            "title_artist",
+            "title_duration",
+            "artist_duration",
+            "album_track_duration",
+            "track_year_duration",
+        ]
     )
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     embedding: EmbeddingBlockingConfig = Field(default_factory=EmbeddingBlockingConfig)
@@ -97,6 +118,10 @@ class LinkageConfig(_Section):
     # Prior that two random records match, estimated from these deterministic rules.
     prior_recall: float = Field(0.7, gt=0, le=1)
     em_max_iterations: int = Field(25, ge=1)
+    # The model is learned on a uniform sample of at most this many records
+    # (prior, u and m keep their meaning under uniform sampling) and then
+    # scores every candidate pair; training cost stops growing with the input.
+    train_max_records: int = Field(200_000, ge=1000)
     # One EM session per entry; each entry lists the columns or SQL expressions
     # that block it. Together they must leave every learned comparison free once.
     em_blocking: list[list[str]] = Field(

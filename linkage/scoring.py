@@ -44,7 +44,7 @@ def train_and_score(
     log = get_logger()
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
     db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
-    inputs = model_input(records)
+    inputs = training_sample(model_input(records), cfg.train_max_records, cfg.seed)
     present = present_columns(inputs)
     absent = sorted(set(MODEL_COLUMNS) - present - {"record_id", "artist_names"})
     if absent:
@@ -74,11 +74,26 @@ def train_and_score(
         t0 = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
-    t0 = time.perf_counter()
-    scored = _predict_blocked(db_api, linker, candidates)
     model = linker.misc.save_model_to_json()
-    log.info("  predict planned in %.1f s", time.perf_counter() - t0)
+    # Scored with a linker over every record: term frequencies come from the
+    # whole catalogue even when the parameters were learned on a sample.
+    scored = score_with_model(spark, records, candidates, model)
     return ScoredPairs(scored, model)
+
+
+def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame:
+    """At most about `max_records` records to learn the model from. A uniform
+    sample keeps the share of matching pairs (the prior), the u- and the
+    m-probabilities; training cost then stops growing with the catalogue."""
+    n = inputs.count()
+    if n <= max_records:
+        return inputs
+    get_logger().info(
+        "  training on a %s-record sample of %s (linkage.train_max_records)",
+        f"{max_records:,}",
+        f"{n:,}",
+    )
+    return inputs.sample(fraction=max_records / n, seed=seed).localCheckpoint()
 
 
 def score_with_model(

@@ -1,9 +1,10 @@
 """Blocking: exact keys, MinHash band keys, the union, and the skew guard."""
 
+import numpy as np
 import pytest
 
 from blocking import candidate_pairs, guard_skew, lsh_threshold
-from blocking.minhash import BandHasher, shingles
+from blocking.minhash import BandHasher, jaccard_of, shingle_hash, shingles
 from catalog.normalise import normalise
 from conf.config import MinHashConfig, load_config
 from tests.helpers import catalog
@@ -33,8 +34,82 @@ def test_band_keys_are_deterministic_and_tolerate_a_typo():
 
 
 def test_shingles_pad_short_strings():
-    assert shingles("ab", 3) == {b" ab", b"ab "}
+    assert shingles("ab", 3) == {" ab", "ab "}
+    assert shingles("a", 4) == {" a  "}
     assert shingles(None, 3) == set()
+
+
+def test_vectorised_signatures_equal_datasketch_minhash():
+    from datasketch import MinHash
+
+    cfg = MinHashConfig(bands=8, rows=4)
+    texts = ["bohemianrhapsodyqueen", "ab", "x", "Ωμέγαλέξη", "本気にしないて", "intro"]
+    signatures = BandHasher(cfg).signatures(texts)
+    for text, signature in zip(texts, signatures, strict=True):
+        reference = MinHash(num_perm=32, seed=cfg.seed, scheme="affine32", hashfunc=shingle_hash)
+        reference.update_batch(sorted(shingles(text, cfg.shingle_size)))
+        assert np.array_equal(reference.hashvalues, signature), text
+
+
+def test_jaccard_of_counts_shared_shingles():
+    assert jaccard_of("abc", "abc", 3) == 1.0
+    assert jaccard_of("abc", "", 3) == 0.0
+    # " abcd " and " abce ": 4 shingles each, " ab", "abc" shared
+    assert jaccard_of("abcd", "abce", 3) == pytest.approx(2 / 6)
+
+
+def test_minhash_pairs_below_the_jaccard_floor_are_dropped(spark):
+    rows = [
+        {"record_id": "a", "title": "Bohemian Rhapsody", "artists": "Queen"},
+        {"record_id": "b", "title": "Bohemian Rhapsdoy", "artists": "Queen"},
+        {"record_id": "c", "title": "Bohemian Rhapsody Live Aid Intro", "artists": "Queens Choir"},
+    ]
+    loose = load_config(
+        None,
+        ["blocking.exact_keys=[]", "blocking.minhash.bands=64", "blocking.minhash.rows=1"],
+    )
+    pairs_loose, _ = _pairs(spark, loose, rows)
+    assert {("a", "c"), ("a", "b")} <= set(pairs_loose)
+    floored = load_config(
+        None,
+        [
+            "blocking.exact_keys=[]",
+            "blocking.minhash.bands=64",
+            "blocking.minhash.rows=1",
+            "blocking.minhash.similarity_floor=0.6",
+        ],
+    )
+    pairs_floored, _ = _pairs(spark, floored, rows)
+    assert ("a", "b") in pairs_floored
+    assert ("a", "c") not in pairs_floored
+
+
+def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
+    pairs, _ = _pairs(
+        spark,
+        cfg,
+        [
+            # one feed blanked the non-Latin title and artist
+            {
+                "record_id": "1",
+                "title": "分裂",
+                "artists": "王菲",
+                "album": "Fuzao",
+                "track_number": "4",
+                "duration_ms": "243000",
+                "release_year": "1997",
+            },
+            {
+                "record_id": "2",
+                "title": "004",
+                "album": "Fuzao",
+                "track_number": "04",
+                "duration_ms": "243.4",
+                "release_year": "1997",
+            },
+        ],
+    )
+    assert pairs[("1", "2")] >= {"album_track_duration", "track_year_duration"}
 
 
 def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):

@@ -1,0 +1,16 @@
+"""The model learns from a bounded uniform sample; scoring covers everything."""
+
+from linkage.scoring import training_sample
+
+
+def test_small_inputs_are_used_whole(spark):
+    records = spark.range(500).withColumnRenamed("id", "record_id")
+    assert training_sample(records, 1000, seed=1) is records
+
+
+def test_large_inputs_are_sampled_to_about_the_limit_and_reproducibly(spark):
+    records = spark.range(20_000).withColumnRenamed("id", "record_id")
+    first = {r.record_id for r in training_sample(records, 2_000, seed=1).collect()}
+    second = {r.record_id for r in training_sample(records, 2_000, seed=1).collect()}
+    assert 1_600 < len(first) < 2_400
+    assert first == second
