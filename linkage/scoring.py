@@ -44,7 +44,8 @@ def train_and_score(
     log = get_logger()
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
     db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
-    inputs = training_sample(model_input(records), cfg.train_max_records, cfg.seed)
+    everything = model_input(records)
+    inputs = training_sample(everything, cfg.train_max_records, cfg.seed)
     present = present_columns(inputs)
     absent = sorted(set(MODEL_COLUMNS) - present - {"record_id", "artist_names"})
     if absent:
@@ -75,10 +76,11 @@ def train_and_score(
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
     model = linker.misc.save_model_to_json()
-    # Scored with a linker over every record: term frequencies come from the
-    # whole catalogue even when the parameters were learned on a sample.
-    scored = score_with_model(spark, records, candidates, model)
-    return ScoredPairs(scored, model)
+    if inputs is everything:
+        return ScoredPairs(_predict_blocked(db_api, linker, candidates), model)
+    # Learned on a sample: scored by a linker over every record, so that term
+    # frequencies come from the whole catalogue.
+    return ScoredPairs(score_with_model(spark, records, candidates, model), model)
 
 
 def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame:
