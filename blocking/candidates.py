@@ -18,7 +18,13 @@ from blocking.exact_keys import exact_keys
 from blocking.minhash import (
     BLOCKER as MINHASH,
 )
-from blocking.minhash import jaccard_of, lsh_threshold, minhash_band_keys, shingled_text
+from blocking.minhash import (
+    band_keys,
+    jaccard_of,
+    lsh_threshold,
+    minhash_band_keys,
+    shingled_text,
+)
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 
 
@@ -63,15 +69,20 @@ def key_id() -> Column:
     return F.xxhash64("blocker", "kind_norm", "key")
 
 
-def guard_skew(keys: DataFrame, max_block_size: int) -> tuple[DataFrame, SkewReport]:
+def guard_skew(
+    keys: DataFrame, max_block_size: int, members: str | None = None
+) -> tuple[DataFrame, SkewReport]:
     """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
     shared by thousands of records would make a quadratic join and propose
     pairs no blocker meant. The pairs it would have made must come from other
-    blockers. Returns the kept rows (with their `key_id`) and what was dropped."""
+    blockers. Returns the kept rows (with their `key_id`) and what was dropped.
+    `members`: a column holding how many records each row stands for (a row
+    per distinct text); by default a row is one record."""
     keyed = keys.withColumn("key_id", key_id())
+    size = F.count("*") if members is None else F.sum(members)
     oversized = (
         keyed.groupBy("key_id")
-        .agg(F.count("*").alias("block_size"))
+        .agg(size.alias("block_size"))
         .filter(F.col("block_size") > max_block_size)
         .cache()
     )
@@ -125,12 +136,15 @@ def _blocker_names(mask: Column) -> Column:
 
 
 def record_index(records: DataFrame) -> DataFrame:
-    """`rid` (64-bit hash of record_id), `record_id`, `t` (the shingled text).
+    """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, `t` (the shingled text).
     Pairs are joined and grouped on `rid`: two longs per row instead of two
     id strings is most of the pair stage's cost at scale. Raises if two
     record ids share a hash (about 1 in 30 million at a million records)."""
     index = records.select(
-        F.xxhash64("record_id").alias("rid"), "record_id", shingled_text().alias("t")
+        F.xxhash64("record_id").alias("rid"),
+        "record_id",
+        "kind_norm",
+        shingled_text().alias("t"),
     )
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
@@ -141,24 +155,31 @@ def record_index(records: DataFrame) -> DataFrame:
     return index
 
 
-def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
-    """Self-join on shared keys (`key_id` from `guard_skew`); one row per
-    distinct pair: `record_id_l` < `record_id_r`, `blocked_by` (sorted names),
-    and both records' shingled text `t_l`, `t_r` (for `drop_dissimilar`).
-    `index`: `record_index` of the records the keys belong to."""
+def key_pairs(keys: DataFrame) -> DataFrame:
+    """Self-join on shared keys (`key_id` from `guard_skew`): `rid_l` < `rid_r`
+    and `mask`, the bits of the blockers that proposed the pair."""
     slim = keys.select(
         F.xxhash64("record_id").alias("rid"), "key_id", _blocker_bit(F.col("blocker")).alias("bit")
     )
     left = slim.withColumnRenamed("rid", "rid_l")
     right = slim.select(F.col("rid").alias("rid_r"), "key_id")
-    by_id = (
+    return (
         left.join(right, "key_id")
         .filter(F.col("rid_l") < F.col("rid_r"))
         .groupBy("rid_l", "rid_r")
         .agg(F.bit_or("bit").alias("mask"))
     )
+
+
+def named_pairs(by_id: DataFrame, index: DataFrame) -> DataFrame:
+    """(`rid_l`, `rid_r`, `mask`) -> `record_id_l` < `record_id_r`,
+    `blocked_by` (sorted names), and both records' shingled text `t_l`, `t_r`."""
     side = {
-        s: index.withColumnsRenamed({"rid": f"rid_{s}", "record_id": f"id_{s}", "t": f"text_{s}"})
+        s: index.select(
+            F.col("rid").alias(f"rid_{s}"),
+            F.col("record_id").alias(f"id_{s}"),
+            F.col("t").alias(f"text_{s}"),
+        )
         for s in ("l", "r")
     }
     named = by_id.join(side["l"], "rid_l").join(side["r"], "rid_r")
@@ -172,16 +193,93 @@ def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
     )
 
 
+def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
+    """Distinct pairs of records sharing a kept key, named (see `named_pairs`).
+    `index`: `record_index` of the records the keys belong to."""
+    return named_pairs(key_pairs(keys), index)
+
+
+def minhash_pairs(
+    index: DataFrame, cfg: MinHashConfig, max_block_size: int
+) -> tuple[DataFrame, SkewReport]:
+    """MinHash pairs (`rid_l` < `rid_r`, `mask`), computed once per distinct text.
+
+    Feeds repeat the same normalised title and artist (a generated 100k
+    catalogue holds 2.8 records per text), and the band join grows with the
+    square of that. So texts are keyed, guarded (a block's size counts its
+    records), joined and held to the Jaccard floor as texts; only the pairs
+    that survive are expanded to their records. Records sharing one text pair
+    with each other (Jaccard 1), unless there are more than `max_block_size`."""
+    texts = index.filter(F.length("t") > 0).select(
+        "rid", "kind_norm", "t", F.xxhash64("kind_norm", "t").alias("tid")
+    )
+    distinct = texts.groupBy("tid", "kind_norm").agg(
+        F.first("t").alias("_text"), F.count("*").alias("members")
+    )
+    keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
+    kept, report = guard_skew(keys, max_block_size, members="members")
+    left = kept.select(F.col("tid").alias("tid_l"), "key_id")
+    right = kept.select(F.col("tid").alias("tid_r"), "key_id")
+    text_of = distinct.select("tid", "_text")
+    candidates = (
+        left.join(right, "key_id")
+        .filter(F.col("tid_l") < F.col("tid_r"))
+        .select("tid_l", "tid_r")
+        .distinct()
+        .join(text_of.withColumnsRenamed({"tid": "tid_l", "_text": "t_l"}), "tid_l")
+        .join(text_of.withColumnsRenamed({"tid": "tid_r", "_text": "t_r"}), "tid_r")
+    )
+    size, floor = cfg.shingle_size, cfg.similarity_floor
+
+    def similar(batches):
+        for batch in batches:
+            columns = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
+            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(*columns, strict=True)]
+            yield batch.filter(pa.array(kept, pa.bool_()))
+
+    text_pairs = candidates.mapInArrow(similar, candidates.schema).select("tid_l", "tid_r")
+    members = texts.select("tid", "rid")
+    across = (
+        text_pairs.join(members.withColumnsRenamed({"tid": "tid_l", "rid": "a"}), "tid_l")
+        .join(members.withColumnsRenamed({"tid": "tid_r", "rid": "b"}), "tid_r")
+        .select("a", "b")
+    )
+    small = distinct.filter((F.col("members") > 1) & (F.col("members") <= max_block_size)).select(
+        "tid"
+    )
+    same = (
+        members.join(small, "tid")
+        .withColumnRenamed("rid", "a")
+        .join(members.withColumnRenamed("rid", "b"), "tid")
+        .filter(F.col("a") < F.col("b"))
+        .select("a", "b")
+    )
+    bit = F.lit(1 << BLOCKERS.index(MINHASH))
+    pairs = across.unionByName(same).select(
+        F.least("a", "b").alias("rid_l"), F.greatest("a", "b").alias("rid_r"), bit.alias("mask")
+    )
+    return pairs, report
+
+
 def candidate_pairs(
     records: DataFrame, cfg: BlockingConfig, keys: DataFrame | None = None
 ) -> tuple[DataFrame, SkewReport]:
     """Candidate pairs for `records` (normalised), and what the skew guard did.
-    `keys`: `block_keys(records, cfg)` when the caller already has them (an
-    incremental run stores them so that old records are never re-keyed)."""
-    keys = block_keys(records, cfg) if keys is None else keys
-    kept, report = guard_skew(keys, cfg.max_block_size)
+    `keys`: the exact keys when the caller already has them (MinHash rows in
+    them are ignored: MinHash pairs come from `minhash_pairs`, per text)."""
     index = record_index(records)
-    pairs = drop_dissimilar(pairs_from_keys(kept, index), cfg.minhash)
+    keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
+    kept, report = guard_skew(keys.filter(F.col("blocker") != MINHASH), cfg.max_block_size)
+    by_id = key_pairs(kept)
+    if cfg.minhash.enabled:
+        by_minhash, minhash_report = minhash_pairs(index, cfg.minhash, cfg.max_block_size)
+        by_id = (
+            by_id.unionByName(by_minhash)
+            .groupBy("rid_l", "rid_r")
+            .agg(F.bit_or("mask").alias("mask"))
+        )
+        report = report.merged(minhash_report)
+    pairs = named_pairs(by_id, index).drop("t_l", "t_r")
     if cfg.embedding.enabled:
         by_embedding, embedding_report = embedding_pairs(
             records, cfg.embedding, cfg.max_block_size, index

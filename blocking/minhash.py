@@ -172,12 +172,16 @@ def jaccard_of(left: str | None, right: str | None, size: int) -> float:
 def minhash_band_keys(records: DataFrame, cfg: MinHashConfig) -> DataFrame:
     """One row per (record, band key): `record_id`, `kind_norm`, `blocker`, `key`."""
     text = records.select("record_id", "kind_norm", shingled_text().alias("_text"))
+    return band_keys(text, "record_id", cfg)
+
+
+def band_keys(texts: DataFrame, id_column: str, cfg: MinHashConfig) -> DataFrame:
+    """`texts` (`id_column`, `kind_norm`, `_text`, any other columns) -> one row
+    per (id, band key) with `blocker` and `key` added and `_text` dropped."""
+    others = [c for c in texts.columns if c != "_text"]
     schema = StructType(
-        [
-            StructField("record_id", StringType()),
-            StructField("kind_norm", StringType()),
-            StructField("keys", ArrayType(StringType())),
-        ]
+        [f for f in texts.schema.fields if f.name in others]
+        + [StructField("keys", ArrayType(StringType()))]
     )
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
@@ -197,10 +201,9 @@ def minhash_band_keys(records: DataFrame, cfg: MinHashConfig) -> DataFrame:
             offsets = np.concatenate(([0], np.cumsum(np.where(keep, cfg.bands, 0))))
             keys = pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), flat)
             yield pa.RecordBatch.from_arrays(
-                [batch.column("record_id"), batch.column("kind_norm"), keys],
-                ["record_id", "kind_norm", "keys"],
+                [batch.column(c) for c in others] + [keys], others + ["keys"]
             )
 
-    return text.mapInArrow(run, schema).select(
-        "record_id", "kind_norm", F.lit(BLOCKER).alias("blocker"), F.explode("keys").alias("key")
+    return texts.mapInArrow(run, schema).select(
+        *others, F.lit(BLOCKER).alias("blocker"), F.explode("keys").alias("key")
     )

@@ -206,8 +206,9 @@ def resolve(
 
         with timer.stage("blocking"):
             timer.note(describe_minhash(cfg.blocking))
-            keys = block_keys(records, cfg.blocking).cache()
-            candidates, skew = candidate_pairs(records, cfg.blocking, keys)
+            # Stored for incremental runs; computed again when written.
+            keys = block_keys(records, cfg.blocking)
+            candidates, skew = candidate_pairs(records, cfg.blocking)
             candidates = candidates.cache()
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
