@@ -11,7 +11,7 @@ import hashlib
 import json
 import pkgutil
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -95,16 +95,8 @@ ExactKey = Literal[
 
 
 class BlockingConfig(_Section):
-    exact_keys: list[ExactKey] = Field(
-        default_factory=lambda: [
-            "isrc",
-            "title_artist",
-            "title_duration",
-            "artist_duration",
-            "album_track_duration",
-            "track_year_duration",
-        ]
-    )
+    # All of them by default.
+    exact_keys: list[ExactKey] = Field(default_factory=lambda: list(get_args(ExactKey)))
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     embedding: EmbeddingBlockingConfig = Field(default_factory=EmbeddingBlockingConfig)
     # Skew guard: a key shared by more records than this ("intro", "track 1")
