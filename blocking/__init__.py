@@ -2,13 +2,13 @@
 
 from blocking.candidates import (
     SkewReport,
-    above_jaccard_floor,
     block_keys,
     candidate_pairs,
     describe_minhash,
     embedding_pairs,
     guard_skew,
     pairs_from_keys,
+    plausible_pairs,
     union_pairs,
 )
 from blocking.embedding import (
@@ -23,7 +23,7 @@ from blocking.minhash import lsh_threshold, minhash_band_keys
 
 __all__ = [
     "SkewReport",
-    "above_jaccard_floor",
+    "plausible_pairs",
     "band_collision_probability",
     "block_keys",
     "candidate_pairs",

@@ -23,7 +23,9 @@ from blocking.minhash import (
     jaccard_of,
     lsh_threshold,
     minhash_band_keys,
+    plausible,
     shingled_text,
+    title_text,
 )
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 
@@ -135,8 +137,15 @@ def _blocker_names(mask: Column) -> Column:
     return F.array_compact(F.array(*present))
 
 
+# What a pair's records carry for the plausibility check (`drop_implausible`):
+# shingled text, title text and duration, each as `<name>_l` and `<name>_r`.
+EVIDENCE = ("t", "tt", "duration_s")
+EVIDENCE_COLUMNS = tuple(f"{c}_{s}" for c in EVIDENCE for s in ("l", "r"))
+
+
 def record_index(records: DataFrame) -> DataFrame:
-    """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, `t` (the shingled text).
+    """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, and the
+    `EVIDENCE` columns: `t` (the shingled text), `tt` (the title's), `duration_s`.
     Pairs are joined and grouped on `rid`: two longs per row instead of two
     id strings is most of the pair stage's cost at scale. Raises if two
     record ids share a hash (about 1 in 30 million at a million records)."""
@@ -145,6 +154,8 @@ def record_index(records: DataFrame) -> DataFrame:
         "record_id",
         "kind_norm",
         shingled_text().alias("t"),
+        title_text().alias("tt"),
+        "duration_s",
     )
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
@@ -173,23 +184,27 @@ def key_pairs(keys: DataFrame) -> DataFrame:
 
 def named_pairs(by_id: DataFrame, index: DataFrame) -> DataFrame:
     """(`rid_l`, `rid_r`, `mask`) -> `record_id_l` < `record_id_r`,
-    `blocked_by` (sorted names), and both records' shingled text `t_l`, `t_r`."""
+    `blocked_by` (sorted names), and both records' `EVIDENCE_COLUMNS`."""
     side = {
         s: index.select(
             F.col("rid").alias(f"rid_{s}"),
             F.col("record_id").alias(f"id_{s}"),
-            F.col("t").alias(f"text_{s}"),
+            *[F.col(c).alias(f"{c}_{s}_") for c in EVIDENCE],
         )
         for s in ("l", "r")
     }
     named = by_id.join(side["l"], "rid_l").join(side["r"], "rid_r")
     swap = F.col("id_l") > F.col("id_r")
+
+    def pick(name: str, first: str, second: str) -> Column:
+        return F.when(swap, F.col(f"{name}_{second}")).otherwise(F.col(f"{name}_{first}"))
+
     return named.select(
-        F.when(swap, F.col("id_r")).otherwise(F.col("id_l")).alias("record_id_l"),
-        F.when(swap, F.col("id_l")).otherwise(F.col("id_r")).alias("record_id_r"),
+        pick("id", "l", "r").alias("record_id_l"),
+        pick("id", "r", "l").alias("record_id_r"),
         _blocker_names(F.col("mask")).alias("blocked_by"),
-        F.when(swap, F.col("text_r")).otherwise(F.col("text_l")).alias("t_l"),
-        F.when(swap, F.col("text_l")).otherwise(F.col("text_r")).alias("t_r"),
+        *[pick(f"{c}", "l_", "r_").alias(f"{c}_l") for c in EVIDENCE],
+        *[pick(f"{c}", "r_", "l_").alias(f"{c}_r") for c in EVIDENCE],
     )
 
 
@@ -279,7 +294,7 @@ def candidate_pairs(
             .agg(F.bit_or("mask").alias("mask"))
         )
         report = report.merged(minhash_report)
-    pairs = named_pairs(by_id, index).drop("t_l", "t_r")
+    pairs = drop_implausible(named_pairs(by_id, index), cfg)
     if cfg.embedding.enabled:
         by_embedding, embedding_report = embedding_pairs(
             records, cfg.embedding, cfg.max_block_size, index
@@ -289,35 +304,55 @@ def candidate_pairs(
     return pairs, report
 
 
-def drop_dissimilar(pairs: DataFrame, cfg: MinHashConfig) -> DataFrame:
-    """`pairs` with text (`t_l`, `t_r`) -> pairs without it, where a pair only
-    MinHash proposed stays only if the exact Jaccard of the two shingle sets
-    reaches `cfg.similarity_floor` (see `blocking.minhash`)."""
-    out = [c for c in pairs.columns if c not in ("t_l", "t_r")]
-    if not cfg.enabled or cfg.similarity_floor <= 0:
-        return pairs.select(*out)
-    size, floor = cfg.shingle_size, cfg.similarity_floor
+# Keys that let the artist differ (a mangled or missing credit). In a large
+# catalogue their blocks fill up with other artists' songs of a common title
+# and length, so the pairs only they propose are held to `text_floor`.
+# `artist_duration` is not among them: one artist's two records of about the
+# same length whose titles share nothing are, on MusicBrainz, mostly one
+# recording with its title in another script or language.
+LOOSE_KEYS = frozenset({"title_duration", MINHASH})
+
+
+def _plausible_pair(blocked_by, t_l, t_r, tt_l, tt_r, d_l, d_r, cfg: BlockingConfig) -> bool:
+    if blocked_by == [MINHASH]:
+        return plausible(t_l, t_r, tt_l, tt_r, d_l, d_r, cfg.minhash)
+    if cfg.text_floor <= 0 or not LOOSE_KEYS.issuperset(blocked_by):
+        return True
+    # Without an artist the text is the title alone, and the floor would
+    # judge a partial record by what it lacks.
+    credited = len(t_l or "") > len(tt_l or "") and len(t_r or "") > len(tt_r or "")
+    return not credited or jaccard_of(t_l, t_r, cfg.minhash.shingle_size) >= cfg.text_floor
+
+
+def drop_implausible(pairs: DataFrame, cfg: BlockingConfig) -> DataFrame:
+    """`pairs` with `EVIDENCE_COLUMNS` -> pairs without them, keeping a pair
+    only MinHash proposed if `blocking.minhash.plausible` says so, and one
+    only `LOOSE_KEYS` proposed if its texts reach `cfg.text_floor`."""
+    out = [c for c in pairs.columns if c not in EVIDENCE_COLUMNS]
+    wanted = ["blocked_by", "t_l", "t_r", "tt_l", "tt_r", "duration_s_l", "duration_s_r"]
 
     def keep(batches):
         for batch in batches:
-            columns = (batch.column(c).to_pylist() for c in ("blocked_by", "t_l", "t_r"))
-            kept = [
-                blockers != [MINHASH] or jaccard_of(a, b, size) >= floor
-                for blockers, a, b in zip(*columns, strict=True)
-            ]
+            columns = (batch.column(c).to_pylist() for c in wanted)
+            kept = [_plausible_pair(*row, cfg) for row in zip(*columns, strict=True)]
             yield batch.filter(pa.array(kept, pa.bool_()))
 
     return pairs.mapInArrow(keep, pairs.schema).select(*out)
 
 
-def above_jaccard_floor(pairs: DataFrame, records: DataFrame, cfg: MinHashConfig) -> DataFrame:
-    """`drop_dissimilar` for pairs without their text (an incremental run's);
-    `records` must hold both records of every pair."""
-    text = records.select("record_id", shingled_text().alias("t"))
-    with_text = pairs.join(
-        text.withColumnsRenamed({"record_id": "record_id_l", "t": "t_l"}), "record_id_l"
-    ).join(text.withColumnsRenamed({"record_id": "record_id_r", "t": "t_r"}), "record_id_r")
-    return drop_dissimilar(with_text, cfg)
+def plausible_pairs(pairs: DataFrame, records: DataFrame, cfg: BlockingConfig) -> DataFrame:
+    """`drop_implausible` for pairs without their evidence (an incremental
+    run's); `records` must hold both records of every pair."""
+    evidence = record_index(records).select("record_id", *EVIDENCE)
+    for s in ("l", "r"):
+        pairs = pairs.join(
+            evidence.select(
+                F.col("record_id").alias(f"record_id_{s}"),
+                *[F.col(c).alias(f"{c}_{s}") for c in EVIDENCE],
+            ),
+            f"record_id_{s}",
+        )
+    return drop_implausible(pairs, cfg)
 
 
 def embedding_pairs(
@@ -333,7 +368,7 @@ def embedding_pairs(
     embedded = embed_records(records, cfg).localCheckpoint()
     kept, report = guard_skew(embedding_band_keys(embedded), max_block_size)
     index = record_index(records) if index is None else index
-    pairs = pairs_from_keys(kept, index).drop("t_l", "t_r")
+    pairs = pairs_from_keys(kept, index).drop(*EVIDENCE_COLUMNS)
     return above_floor(pairs, embedded, cfg.similarity_floor), report
 
 

@@ -152,6 +152,11 @@ def shingled_text() -> Column:
     return F.regexp_replace(text, r"\s+", "")
 
 
+def title_text() -> Column:
+    """The title alone, spaced as `shingled_text` is (for `plausible`)."""
+    return F.regexp_replace(F.coalesce(F.col("title_norm"), F.lit("")), r"\s+", "")
+
+
 @functools.lru_cache(maxsize=65_536)
 def _shingle_set(text: str, size: int) -> frozenset[str]:
     return frozenset(shingles(text, size))
@@ -167,6 +172,32 @@ def jaccard_of(left: str | None, right: str | None, size: int) -> float:
         return 0.0
     common = len(a & b)
     return common / (len(a) + len(b) - common)
+
+
+def plausible(
+    text_l: str | None,
+    text_r: str | None,
+    title_l: str | None,
+    title_r: str | None,
+    duration_l: float | None,
+    duration_r: float | None,
+    cfg: MinHashConfig,
+) -> bool:
+    """Whether a pair that only MinHash proposed is kept.
+
+    Its title+artist shingle sets must reach `similarity_floor`, and it must
+    not look like one artist's other song: an artist name is often longer
+    than a title, so its shingles alone carry such a pair over the floor.
+    Those pairs differ in both title and length, so the titles must share
+    `title_floor` of their shingles or the lengths agree within
+    `max_duration_gap_s` (or one is unknown)."""
+    if jaccard_of(text_l, text_r, cfg.shingle_size) < cfg.similarity_floor:
+        return False
+    if duration_l is None or duration_r is None:
+        return True
+    if abs(duration_l - duration_r) <= cfg.max_duration_gap_s:
+        return True
+    return jaccard_of(title_l, title_r, cfg.shingle_size) >= cfg.title_floor
 
 
 def minhash_band_keys(records: DataFrame, cfg: MinHashConfig) -> DataFrame:

@@ -61,6 +61,11 @@ class MinHashConfig(_Section):
     # sets reaches this (0: keep every band collision). Below the S-curve's
     # midpoint the bands still let through many unrelated pairs by chance.
     similarity_floor: float = Field(0.4, ge=0, le=1)
+    # ...and is not one artist's other song (see `blocking.minhash.plausible`):
+    # its titles share this Jaccard, or its durations differ by at most
+    # `max_duration_gap_s` seconds (or one is unknown). 0 / a huge gap: off.
+    title_floor: float = Field(0.2, ge=0, le=1)
+    max_duration_gap_s: float = Field(5.0, ge=0)
     seed: int = 1
 
 
@@ -102,6 +107,10 @@ class BlockingConfig(_Section):
     # Skew guard: a key shared by more records than this ("intro", "track 1")
     # would make a quadratic block; such blocks are dropped and logged.
     max_block_size: int = Field(100, ge=2)
+    # A pair proposed only by keys that let the artist differ (title_duration,
+    # MinHash) needs this Jaccard of its title+artist shingles, unless a
+    # record has no artist (0: off). See `blocking.candidates.LOOSE_KEYS`.
+    text_floor: float = Field(0.25, ge=0, le=1)
 
 
 class LinkageConfig(_Section):

@@ -33,7 +33,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from blocking import above_jaccard_floor, block_keys, describe_minhash
+from blocking import block_keys, describe_minhash, plausible_pairs
 from blocking.incremental import incremental_pairs
 from catalog.normalise import normalise, parse_issue_counts
 from catalog.readers import read_input
@@ -179,8 +179,7 @@ def resolve_incremental(
                 F.broadcast(updated_df), "record_id", "left_anti"
             )
             candidates, skew = incremental_pairs(new_keys, old_keys, cfg.blocking.max_block_size)
-            if cfg.blocking.minhash.enabled:
-                candidates = above_jaccard_floor(candidates, all_records, cfg.blocking.minhash)
+            candidates = plausible_pairs(candidates, all_records, cfg.blocking)
             candidates = candidates.localCheckpoint(storageLevel=ON_DISK)
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from blocking import candidate_pairs, guard_skew, lsh_threshold
-from blocking.minhash import BandHasher, jaccard_of, shingle_hash, shingles
+from blocking.minhash import BandHasher, jaccard_of, plausible, shingle_hash, shingles
 from catalog.normalise import normalise
 from conf.config import MinHashConfig, load_config
 from tests.helpers import catalog
@@ -82,6 +82,41 @@ def test_minhash_pairs_below_the_jaccard_floor_are_dropped(spark):
     pairs_floored, _ = _pairs(spark, floored, rows)
     assert ("a", "b") in pairs_floored
     assert ("a", "c") not in pairs_floored
+
+
+def test_plausible_needs_the_title_or_the_length_once_the_text_is_similar():
+    cfg = MinHashConfig(similarity_floor=0.4, title_floor=0.2, max_duration_gap_s=5)
+    artist = "stybreijonandthesuns"
+    # One artist's two songs: the long artist name carries the text over the floor.
+    assert jaccard_of("sky" + artist, "rain" + artist, 3) >= 0.4
+    assert not plausible("sky" + artist, "rain" + artist, "sky", "rain", 160.0, 241.0, cfg)
+    # ... unless their lengths agree, or one length is unknown.
+    assert plausible("sky" + artist, "rain" + artist, "sky", "rain", 160.0, 163.0, cfg)
+    assert plausible("sky" + artist, "rain" + artist, "sky", "rain", None, 241.0, cfg)
+    # A typo keeps enough of the title even when the lengths disagree.
+    assert plausible("sky" + artist, "skyy" + artist, "sky", "skyy", 160.0, 241.0, cfg)
+    # Below the text floor nothing else counts.
+    assert not plausible("sky" + artist, "sky" + "queen", "sky", "sky", 160.0, 160.0, cfg)
+
+
+def test_one_artists_other_songs_are_not_minhash_pairs(spark):
+    artist = "Stybreijon and the Suns"
+    rows = [
+        {"record_id": "a", "title": "Sky", "artists": artist, "duration_ms": "160000"},
+        {"record_id": "b", "title": "Rain", "artists": artist, "duration_ms": "241000"},
+        {"record_id": "c", "title": "Skyy", "artists": artist, "duration_ms": "161000"},
+    ]
+    only_minhash = [
+        "blocking.exact_keys=[]",
+        "blocking.minhash.bands=64",
+        "blocking.minhash.rows=1",
+    ]
+    pairs, _ = _pairs(spark, load_config(None, only_minhash), rows)
+    assert ("a", "c") in pairs
+    assert ("a", "b") not in pairs and ("b", "c") not in pairs
+    off = only_minhash + ["blocking.minhash.title_floor=0"]
+    pairs_off, _ = _pairs(spark, load_config(None, off), rows)
+    assert ("a", "b") in pairs_off
 
 
 def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
