@@ -391,7 +391,8 @@ def describe_minhash(cfg: BlockingConfig) -> str:
     text = (
         f"minhash {m.bands} bands x {m.rows} rows over {m.shingle_size}-grams: "
         f"pairs proposed from Jaccard ~{lsh_threshold(m.bands, m.rows):.2f}, "
-        f"kept from {m.similarity_floor:.2f} (or when another blocker proposed them)"
+        f"kept from {m.similarity_floor:.2f} with titles from {m.title_floor:.2f} "
+        f"or lengths within {m.max_duration_gap_s:g} s (or when another blocker proposed them)"
         if m.enabled
         else "minhash off"
     )

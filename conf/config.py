@@ -170,6 +170,12 @@ class TrackingConfig(_Section):
     experiment: str = "tracklink"
 
 
+class ProgressConfig(_Section):
+    # A stage running longer prints a line this often (seconds): elapsed time
+    # and the Spark stages in flight with their tasks. 0: off.
+    heartbeat_s: float = Field(60, ge=0)
+
+
 class SemanticsConfig(_Section):
     """Works and video links over recording clusters (linkage/works.py, linkage/videos.py)."""
 
@@ -189,6 +195,7 @@ class Config(_Section):
     output: OutputConfig = Field(default_factory=OutputConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     semantics: SemanticsConfig = Field(default_factory=SemanticsConfig)
+    progress: ProgressConfig = Field(default_factory=ProgressConfig)
 
     @model_validator(mode="after")
     def _check_bounds(self) -> Config:

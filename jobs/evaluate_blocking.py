@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     cfg = load_config(args.config, args.overrides)
     spark = get_spark(cfg.spark)
-    timer = StageTimer()
+    timer = StageTimer(spark, cfg.progress.heartbeat_s)
     raw = read_input(spark, args.input, args.input_format)
     if args.truth not in raw.columns:
         raise InputError(f"--truth {args.truth}: no such column in the input")

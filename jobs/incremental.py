@@ -96,7 +96,7 @@ def resolve_incremental(
     # Intermediate results are local checkpoints, not caches: a cache keeps the
     # lineage, and with Splink's large plans reused across the many joins below the
     # plan strings outgrew the driver's memory; a checkpoint cuts the lineage.
-    timer = StageTimer()
+    timer = StageTimer(spark, cfg.progress.heartbeat_s)
     store = DeltaStore(spark, output, cfg.output.delta_engine)
     if cfg.blocking.embedding.enabled:
         # Its vectors are not stored yet: new records would miss the pairs it

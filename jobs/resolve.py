@@ -154,7 +154,7 @@ def resolve(
     truth_column: str | None = None,
 ) -> ResolveResult:
     """Run the whole job; returns what happened (also printed, tracked and written)."""
-    timer = StageTimer()
+    timer = StageTimer(spark, cfg.progress.heartbeat_s)
     store = DeltaStore(spark, output, cfg.output.delta_engine)
     started = time.time()
     with (
