@@ -123,6 +123,11 @@ class LinkageConfig(_Section):
     # (prior, u and m keep their meaning under uniform sampling) and then
     # scores every candidate pair; training cost stops growing with the input.
     train_max_records: int = Field(200_000, ge=1000)
+    # Lowest u a term-frequency adjustment may use on the title and artist
+    # exact matches (None: no floor). Without it their weight grows with the
+    # catalogue's size (see linkage/model.py). 1e-3 was chosen on generated
+    # seed 2025 at 100k (README "Quality": 1e-4 and none compared).
+    tf_minimum_u: float | None = Field(1e-3, gt=0, lt=1)
     # One EM session per entry; each entry lists the columns or SQL expressions
     # that block it. Together they must leave every learned comparison free once.
     em_blocking: list[list[str]] = Field(

@@ -40,21 +40,32 @@ def model_input(records: DataFrame) -> DataFrame:
     ).select(*MODEL_COLUMNS)
 
 
-def _levels():
+def _levels(cfg: LinkageConfig):
     """Each comparison's levels, in order, null level first."""
     import splink.comparison_level_library as cll
+
+    def exact_tf(column: str):
+        # A term-frequency-adjusted exact match on a value held by k of N
+        # records has u = k/N: its weight grows with the catalogue, for the
+        # title and the artist alike, while the prior shrinks only once.
+        # The floor on u stops that, so at scale an exact title and artist
+        # still need a length, an album or an ISRC to agree.
+        level = cll.ExactMatchLevel(column, term_frequency_adjustments=True)
+        if cfg.tf_minimum_u is None:
+            return level
+        return level.configure(tf_minimum_u_value=cfg.tf_minimum_u)
 
     return {
         "title_norm": [
             cll.NullLevel("title_norm"),
-            cll.ExactMatchLevel("title_norm", term_frequency_adjustments=True),
+            exact_tf("title_norm"),
             cll.JaroWinklerLevel("title_norm", 0.95),
             cll.JaroWinklerLevel("title_norm", 0.85),
             cll.ElseLevel(),
         ],
         "artist_norm": [
             cll.NullLevel("artist_norm"),
-            cll.ExactMatchLevel("artist_norm", term_frequency_adjustments=True),
+            exact_tf("artist_norm"),
             cll.JaroWinklerLevel("artist_norm", 0.92),
             cll.ArrayIntersectLevel("artist_names", 1),
             cll.JaroWinklerLevel("artist_norm", 0.8),
@@ -100,7 +111,7 @@ def settings(cfg: LinkageConfig, present: set[str] | None = None):  # -> splink.
     from splink import SettingsCreator
 
     comparisons = []
-    for column, levels in _levels().items():
+    for column, levels in _levels(cfg).items():
         if present is not None and column not in present:
             continue
         fixed = cfg.fixed_m.get(column)

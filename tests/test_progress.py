@@ -3,7 +3,7 @@
 import logging
 import time
 
-from runtime.progress import LOGGER_NAME, StageTimer
+from runtime.progress import StageTimer, get_logger
 
 
 class _Lines(logging.Handler):
@@ -17,14 +17,15 @@ class _Lines(logging.Handler):
 
 def test_a_long_stage_prints_heartbeats_with_spark_task_progress(spark):
     lines = _Lines()
-    logging.getLogger(LOGGER_NAME).addHandler(lines)
+    log = get_logger()  # configured first: it sets the level when it adds its own handler
+    log.addHandler(lines)
     try:
         timer = StageTimer(spark, heartbeat_s=0.5)
         with timer.stage("slow"):
             # One task per partition, each sleeping: a stage in flight for ~3 s.
             spark.range(2, numPartitions=2).rdd.map(lambda x: time.sleep(3) or x).count()
     finally:
-        logging.getLogger(LOGGER_NAME).removeHandler(lines)
+        log.removeHandler(lines)
     beats = [line for line in lines.lines if line.startswith("  slow running")]
     assert beats, lines.lines
     assert any("tasks)" in line for line in beats), beats
