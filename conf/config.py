@@ -113,6 +113,17 @@ class BlockingConfig(_Section):
     text_floor: float = Field(0.25, ge=0, le=1)
 
 
+class PairModelConfig(_Section):
+    """The learned pair model (linkage/pair_model.py) over Splink's weight."""
+
+    # Off: Splink's match probability is the pair's probability.
+    enabled: bool = True
+    # The packaged model linkage/weights/pair-<version>.pt ...
+    version: str = "v1"
+    # ... or a file written by `python -m jobs.train_pair_model`.
+    weights_path: str | None = None
+
+
 class LinkageConfig(_Section):
     # Records per random sample pair budget for u estimation (Splink's own default: 1e6).
     u_max_pairs: float = Field(1e6, gt=0)
@@ -145,6 +156,7 @@ class LinkageConfig(_Section):
             "duration_s": [0.9, 0.05, 0.04, 0.01],
         }
     )
+    pair_model: PairModelConfig = Field(default_factory=PairModelConfig)
     seed: int = 42
 
     @model_validator(mode="after")

@@ -200,7 +200,7 @@ def resolve_incremental(
         with timer.stage("scoring"):
             model = _latest_model(store)
             pairs = (
-                score_with_model(spark, all_records, candidates, model)
+                score_with_model(spark, all_records, candidates, model, cfg.linkage.pair_model)
                 .withColumn("linked", F.col("match_probability") >= cfg.clustering.threshold)
                 .localCheckpoint(storageLevel=ON_DISK)
             )

@@ -64,8 +64,10 @@ from linkage import (
     assign_stable_ids,
     build_relationships,
     cluster_pairs,
+    describe,
     group_works,
     link_videos,
+    load_pair_model,
     train_and_score,
 )
 from runtime.errors import InputError
@@ -240,6 +242,12 @@ def resolve(
                 cfg.clustering.threshold,
             )
             tracker.artifact_dict(scored.model_json, "splink_model.json")
+            if cfg.linkage.pair_model.enabled:
+                pair_model = cfg.linkage.pair_model
+                tracker.artifact_dict(
+                    describe(load_pair_model(pair_model.version, pair_model.weights_path)),
+                    "pair_model.json",
+                )
 
         with timer.stage("clustering"):
             result = cluster_pairs(

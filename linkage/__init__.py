@@ -1,13 +1,24 @@
-"""Linkage: score candidate pairs with Splink on Spark, then cluster them."""
+"""Linkage: score candidate pairs with Splink on Spark, rescore them with the
+learned pair model, then cluster them."""
 
 from linkage.clustering import ClusteringResult, cluster_pairs, connected_components
 from linkage.model import MODEL_COLUMNS, model_input, settings
+from linkage.pair_features import FEATURES, MODEL_FEATURES, pair_features
+from linkage.pair_model import PairModel, describe, fit_pair_model, load_pair_model, rescore
 from linkage.scoring import ScoredPairs, score_with_model, train_and_score
 from linkage.stable_ids import StableIds, assign_stable_ids
 from linkage.videos import link_videos
 from linkage.works import build_relationships, cluster_profiles, group_works
 
 __all__ = [
+    "FEATURES",
+    "MODEL_FEATURES",
+    "PairModel",
+    "describe",
+    "fit_pair_model",
+    "load_pair_model",
+    "pair_features",
+    "rescore",
     "MODEL_COLUMNS",
     "ClusteringResult",
     "ScoredPairs",

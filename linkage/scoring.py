@@ -4,8 +4,13 @@ u comes from random sampling, the prior from deterministic rules, m from EM.
 Prediction scores the candidate pairs that `blocking` proposed (registered
 with Splink's blocked-pairs hook), so blocking stays tracklink's business.
 
-Scored pairs schema: `record_id_l`, `record_id_r`, `match_weight` (double),
-`match_probability` (double), `blocked_by` (array<string>).
+With `linkage.pair_model.enabled`, the learned pair model (linkage/pair_model.py)
+then rescores every pair from Splink's weight and the pair's similarities.
+
+Scored pairs schema: `record_id_l`, `record_id_r`, `match_weight` (double,
+Splink's), `match_probability` (double: the pair model's, else Splink's),
+`blocked_by` (array<string>), and with the pair model `splink_probability`
+(double).
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from conf.config import LinkageConfig
+from conf.config import LinkageConfig, PairModelConfig
 from linkage.model import MODEL_COLUMNS, model_input, settings
 from runtime.progress import get_logger
 
@@ -77,10 +82,11 @@ def train_and_score(
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
     model = linker.misc.save_model_to_json()
     if inputs is everything:
-        return ScoredPairs(_predict_blocked(db_api, linker, candidates), model)
+        pairs = _predict_blocked(db_api, linker, candidates)
+        return ScoredPairs(with_pair_model(pairs, records, cfg.pair_model), model)
     # Learned on a sample: scored by a linker over every record, so that term
     # frequencies come from the whole catalogue.
-    return ScoredPairs(score_with_model(spark, records, candidates, model), model)
+    return ScoredPairs(score_with_model(spark, records, candidates, model, cfg.pair_model), model)
 
 
 def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame:
@@ -98,8 +104,27 @@ def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame
     return inputs.sample(fraction=max_records / n, seed=seed).localCheckpoint()
 
 
+def with_pair_model(pairs: DataFrame, records: DataFrame, cfg: PairModelConfig | None) -> DataFrame:
+    """Splink's scored pairs, rescored by the pair model if it is enabled."""
+    if cfg is None or not cfg.enabled:
+        return pairs
+    from linkage.pair_model import load_pair_model, rescore
+
+    model = load_pair_model(cfg.version, cfg.weights_path)
+    get_logger().info(
+        "  pair model %s (trained on %s) rescores the pairs",
+        cfg.weights_path or cfg.version,
+        model.provenance.get("trained_on", "?"),
+    )
+    return rescore(pairs, records, model)
+
+
 def score_with_model(
-    spark: SparkSession, records: DataFrame, candidates: DataFrame, model_json: dict[str, Any]
+    spark: SparkSession,
+    records: DataFrame,
+    candidates: DataFrame,
+    model_json: dict[str, Any],
+    pair_model: PairModelConfig | None = None,
 ) -> DataFrame:
     """Score `candidates` with a model trained earlier (an incremental run uses
     the full run's model, so old and new pairs are on one scale). `records` must
@@ -109,7 +134,7 @@ def score_with_model(
     db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
     registered = db_api.register(model_input(records))
     linker = Linker(registered, model_json, log_level=logging.WARNING)
-    return _predict_blocked(db_api, linker, candidates)
+    return with_pair_model(_predict_blocked(db_api, linker, candidates), records, pair_model)
 
 
 def _predict_blocked(db_api, linker, candidates: DataFrame) -> DataFrame:

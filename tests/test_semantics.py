@@ -43,12 +43,35 @@ def test_video_links_to_original_not_live_version(spark):
     assert links[0].version_match and links[0].same_artist
 
 
-def test_cover_by_other_artist_joins_work_as_cover(spark):
+def test_one_artists_versions_form_a_work_and_a_title_alone_does_not(spark):
     rel = _relations(group_works(_records(spark)))
-    assert rel["c3"][0] == rel["c1"][0] == rel["c2"][0]
-    assert rel["c3"][1] == "cover"
+    assert rel["c1"][0] == rel["c2"][0]
     assert rel["c2"][1] == "live"
+    # Another artist's "yellow" has nothing but the title in common: its own work
+    # (a cover with no tag cannot be told from another song that shares the title).
+    assert rel["c3"][0] != rel["c1"][0] and rel["c3"][1] == "original"
     assert rel["c4"][0] != rel["c1"][0]
+
+
+def test_a_duet_credit_joins_the_lead_artists_work(spark):
+    schema = T.StructType(
+        [*SCHEMA.fields, T.StructField("artist_names", T.ArrayType(T.StringType()))]
+    )
+    rows = [
+        (*ROWS[0], ["coldplay"]),
+        (
+            "r7",
+            "c7",
+            "audio",
+            "edit",
+            "yellow",
+            "coldplay and jane doe",
+            200.0,
+            ["coldplay", "jane doe"],
+        ),
+    ]
+    rel = _relations(group_works(spark.createDataFrame(rows, schema)))
+    assert rel["c7"] == (rel["c1"][0], "edit")
 
 
 def test_remaster_is_not_a_new_version(spark):

@@ -1,0 +1,247 @@
+"""The learned pair model: a small torch network over Splink's weight and the
+pair's similarities (`linkage.pair_features`), calibrated, whose probability
+replaces Splink's as the pair's `match_probability`.
+
+Trained by `jobs.train_pair_model` on labelled candidate pairs of a generated
+catalogue; saved as one `.pt` file (weights, feature scaling, calibration and
+where it came from), packaged under `linkage/weights/` and logged to MLflow.
+Scoring runs on the executors (mapInArrow), the model loaded once per task.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pkgutil
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from pyspark.sql import DataFrame
+
+from linkage.pair_features import FEATURES
+from runtime.errors import ConfigError
+
+HIDDEN = (32, 16)
+
+
+def _network(n_inputs: int):
+    import torch.nn as nn
+
+    layers: list[nn.Module] = []
+    width = n_inputs
+    for hidden in HIDDEN:
+        layers += [nn.Linear(width, hidden), nn.ReLU()]
+        width = hidden
+    layers.append(nn.Linear(width, 1))
+    return nn.Sequential(*layers)
+
+
+@dataclass
+class PairModel:
+    """Weights plus what it takes to use them: feature order and scaling, and a
+    Platt calibration (a * logit + b) fitted on pairs held out of training."""
+
+    state: dict[str, Any]
+    mean: np.ndarray
+    scale: np.ndarray
+    calibration: tuple[float, float] = (1.0, 0.0)
+    features: tuple[str, ...] = FEATURES
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated logits for a (n, len(features)) float array."""
+        import torch
+
+        net = _network(len(self.features))
+        net.load_state_dict(self.state)
+        net.eval()
+        with torch.no_grad():
+            z = torch.from_numpy(((x - self.mean) / self.scale).astype(np.float32))
+            return net(z).squeeze(1).numpy().astype(np.float64)
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        a, b = self.calibration
+        return 1.0 / (1.0 + np.exp(-(a * self.logits(x) + b)))
+
+    def to_bytes(self) -> bytes:
+        import torch
+
+        buffer = io.BytesIO()
+        torch.save(
+            {
+                "state": self.state,
+                "mean": self.mean.tolist(),
+                "scale": self.scale.tolist(),
+                "calibration": list(self.calibration),
+                "features": list(self.features),
+                "hidden": list(HIDDEN),
+                "provenance": self.provenance,
+            },
+            buffer,
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> PairModel:
+        import torch
+
+        saved = torch.load(io.BytesIO(blob), weights_only=True)
+        unknown = sorted(set(saved["features"]) - set(FEATURES))
+        if unknown or tuple(saved["hidden"]) != HIDDEN:
+            raise ValueError(
+                "pair model was trained on features or layers this code does not compute "
+                f"({', '.join(unknown) or 'layers'}): retrain it with python -m jobs.train_pair_model"
+            )
+        return cls(
+            state=saved["state"],
+            mean=np.asarray(saved["mean"], dtype=np.float64),
+            scale=np.asarray(saved["scale"], dtype=np.float64),
+            calibration=tuple(saved["calibration"]),
+            features=tuple(saved["features"]),
+            provenance=saved.get("provenance", {}),
+        )
+
+
+def load_pair_model(version: str, weights_path: str | None = None) -> PairModel:
+    """The packaged model `linkage/weights/pair-<version>.pt`, or a file."""
+    if weights_path:
+        if not os.path.isfile(weights_path):
+            raise ConfigError(f"linkage.pair_model.weights_path: no such file {weights_path}")
+        with open(weights_path, "rb") as fh:
+            return PairModel.from_bytes(fh.read())
+    try:
+        blob = pkgutil.get_data("linkage", f"weights/pair-{version}.pt")
+    except FileNotFoundError:
+        blob = None
+    if blob is None:
+        raise ConfigError(
+            f"linkage.pair_model.version: no packaged model linkage/weights/pair-{version}.pt"
+        )
+    return PairModel.from_bytes(blob)
+
+
+def describe(model: PairModel) -> dict[str, Any]:
+    """What a run logs about the pair model it used."""
+    return {
+        **model.provenance,
+        "features": list(model.features),
+        "calibration": list(model.calibration),
+    }
+
+
+def fit_pair_model(
+    x: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    epochs: int = 15,
+    batch_size: int = 1024,
+    holdout: float = 0.2,
+    seed: int = 0,
+    features: tuple[str, ...] = FEATURES,
+    provenance: dict[str, Any] | None = None,
+) -> tuple[PairModel, dict[str, float]]:
+    """Train on labelled pairs; `groups` (e.g. a hash of the left record's
+    true entity) keeps every pair of one entity on one side of the split, so
+    the calibration holdout is not pairs the network has seen."""
+    import torch
+
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    unique = np.unique(groups)
+    held = set(rng.choice(unique, size=max(1, int(len(unique) * holdout)), replace=False))
+    is_held = np.fromiter((g in held for g in groups), dtype=bool, count=len(groups))
+    train_x, train_y = x[~is_held], y[~is_held]
+
+    mean = train_x.mean(axis=0)
+    scale = train_x.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    net = _network(x.shape[1])
+    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
+    loss_fn = torch.nn.BCEWithLogitsLoss()
+    tx = torch.from_numpy(((train_x - mean) / scale).astype(np.float32))
+    ty = torch.from_numpy(train_y.astype(np.float32))
+    generator = torch.Generator().manual_seed(seed)
+    net.train()
+    for _ in range(epochs):
+        order = torch.randperm(len(tx), generator=generator)
+        for start in range(0, len(tx), batch_size):
+            idx = order[start : start + batch_size]
+            optimiser.zero_grad()
+            loss = loss_fn(net(tx[idx]).squeeze(1), ty[idx])
+            loss.backward()
+            optimiser.step()
+
+    model = PairModel(
+        state={k: v.detach().clone() for k, v in net.state_dict().items()},
+        mean=mean,
+        scale=scale,
+        features=tuple(features),
+        provenance=dict(provenance or {}),
+    )
+    held_logits = model.logits(x[is_held])
+    model.calibration = _platt(held_logits, y[is_held])
+    p = model.probability(x[is_held])
+    yh = y[is_held]
+    metrics = {
+        "train_pairs": float((~is_held).sum()),
+        "holdout_pairs": float(is_held.sum()),
+        "holdout_log_loss": float(
+            -np.mean(yh * np.log(np.clip(p, 1e-9, 1)) + (1 - yh) * np.log(np.clip(1 - p, 1e-9, 1)))
+        ),
+    }
+    model.provenance.update(metrics)
+    return model, metrics
+
+
+def _platt(logits: np.ndarray, y: np.ndarray, steps: int = 500) -> tuple[float, float]:
+    """Fit p = sigmoid(a * logit + b) by Newton's method on the log loss."""
+    a, b = 1.0, 0.0
+    for _ in range(steps):
+        p = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+        g = np.array([np.sum((p - y) * logits), np.sum(p - y)])
+        w = p * (1 - p) + 1e-12
+        h = np.array(
+            [[np.sum(w * logits * logits), np.sum(w * logits)], [np.sum(w * logits), np.sum(w)]]
+        )
+        h += np.eye(2) * 1e-6
+        step = np.linalg.solve(h, g)
+        a, b = a - step[0], b - step[1]
+        if np.abs(step).max() < 1e-9:
+            break
+    return float(a), float(b)
+
+
+def rescore(pairs: DataFrame, records: DataFrame, model: PairModel) -> DataFrame:
+    """Scored pairs with `match_probability` from the pair model; Splink's own
+    is kept as `splink_probability`. `records`: every record the pairs mention."""
+    import pyarrow as pa
+    from pyspark.sql.types import DoubleType
+
+    from linkage.pair_features import pair_features
+
+    blob = model.to_bytes()
+    features = list(model.features)
+    with_features = pair_features(pairs, records).withColumnRenamed(
+        "match_probability", "splink_probability"
+    )
+    keep = ["splink_probability" if c == "match_probability" else c for c in pairs.columns]
+    schema = with_features.select(*keep).schema.add("match_probability", DoubleType())
+
+    def apply(batches):
+        import torch
+
+        torch.set_num_threads(1)  # one per task: Spark runs a task per core
+        local = PairModel.from_bytes(blob)
+        for batch in batches:
+            x = np.column_stack(
+                [batch.column(f).to_numpy(zero_copy_only=False) for f in features]
+            ).astype(np.float64)
+            p = local.probability(x) if batch.num_rows else np.zeros(0)
+            yield pa.RecordBatch.from_arrays(
+                [batch.column(c) for c in keep] + [pa.array(p, type=pa.float64())],
+                names=[*keep, "match_probability"],
+            )
+
+    return with_features.select(*keep, *features).mapInArrow(apply, schema)
