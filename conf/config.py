@@ -200,6 +200,8 @@ class SemanticsConfig(_Section):
     video_link_threshold: float = Field(0.8, ge=0.0, le=1.0)
     # Durations within this many seconds add evidence to a video link (videos run longer: intros).
     video_duration_tolerance_s: float = Field(20.0, ge=0.0)
+    # Title and artist agree within this many edits (a typo in one feed's credit).
+    video_max_edits: int = Field(2, ge=0)
 
 
 class Config(_Section):

@@ -11,53 +11,84 @@ Output `video_links`, one row per linked video cluster:
 | duration_diff_s    | double | evidence: |video - audio| median duration                  |
 | version_match      | bool   | evidence: the audio version is what the video says       |
 
-Candidates share `title_norm` (version and video tags stripped). Videos are
-linked, never merged. When several versions match, the one whose version agrees
+A video's credit is often its channel's ("ShadowstormVEVO", "Neon Islands -
+Topic", "EtrainOfficial"): the channel suffix is dropped before comparing, and
+a " - Topic - " left in the title is too. Candidates share the title, or the
+artist and the title's first two letters; title and artist count as agreeing
+within `semantics.video_max_edits` edits (typos), so the score is title 0.5,
+artist 0.4, duration 0.1 as before. Videos are linked, never merged. When several versions match, the one whose version agrees
 with the video's wins: a plain "Official Video" carries the original (or a
 remaster of it), a "Live" video the live take.
 """
 
 from __future__ import annotations
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from conf.config import SemanticsConfig
 from linkage.works import cluster_profiles
 
-_ORIGINAL = ("original", "remaster")
+# A lyric video or a visualizer is another video of the original audio.
+_ORIGINAL = ("original", "remaster", "lyric_video", "visualizer")
+
+
+def channel_artist(artist: Column) -> Column:
+    """A channel's name as the artist it is: without VEVO, Official or Topic."""
+    return F.trim(F.regexp_replace(artist, r"(\s*(vevo|official|topic))+$", ""))
+
+
+def _squashed(artist: Column) -> Column:
+    # "TheEndlessWaves" channel vs "endless waves" credit: no leading "the", no spaces.
+    return F.regexp_replace(F.regexp_replace(artist, r"^the\s*", ""), r"\s+", "")
+
+
+def _close(a: Column, b: Column, max_edits: int) -> Column:
+    return F.coalesce(F.levenshtein(a, b) <= max_edits, F.lit(False))
 
 
 def link_videos(records: DataFrame, cfg: SemanticsConfig) -> DataFrame:
     """The `video_links` table (schema in the module docstring)."""
     video = cluster_profiles(records, "video").select(
         F.col("cluster_id").alias("video_cluster_id"),
-        "title_norm",
-        F.col("artist_norm").alias("v_artist"),
+        F.regexp_replace("title_norm", r"^topic\s+", "").alias("v_title"),
+        _squashed(channel_artist(F.col("artist_norm"))).alias("v_artist"),
         F.col("version").alias("v_version"),
         F.col("duration_s").alias("v_duration"),
     )
     audio = cluster_profiles(records, "audio").select(
         "cluster_id",
-        "title_norm",
-        F.col("artist_norm").alias("a_artist"),
+        F.col("title_norm").alias("a_title"),
+        _squashed(F.col("artist_norm")).alias("a_artist"),
         F.col("version").alias("a_version"),
         F.col("duration_s").alias("a_duration"),
         F.col("members").alias("a_members"),
     )
-    same_artist = F.coalesce(F.col("v_artist") == F.col("a_artist"), F.lit(False))
+    by_title = video.join(audio, F.col("v_title") == F.col("a_title"))
+    by_artist = video.join(
+        audio,
+        (F.col("v_artist") == F.col("a_artist"))
+        & (F.substring("v_title", 1, 2) == F.substring("a_title", 1, 2)),
+    )
+    edits = cfg.video_max_edits
+    same_artist = _close(F.col("v_artist"), F.col("a_artist"), edits)
     diff = F.abs(F.col("v_duration") - F.col("a_duration"))
     v_ver = F.coalesce(F.col("v_version"), F.lit("original"))
     a_ver = F.coalesce(F.col("a_version"), F.lit("original"))
     version_match = F.when(v_ver.isin(*_ORIGINAL), a_ver.isin(*_ORIGINAL)).otherwise(v_ver == a_ver)
     scored = (
-        video.join(audio, "title_norm")
+        by_title.unionByName(by_artist)
+        .dropDuplicates(["video_cluster_id", "cluster_id"])
         .withColumn("same_artist", same_artist)
         .withColumn("duration_diff_s", diff)
         .withColumn("version_match", version_match)
         .withColumn(
+            "_edits",
+            F.levenshtein("v_title", "a_title") + F.levenshtein("v_artist", "a_artist"),
+        )
+        .withColumn(
             "confidence",
-            F.lit(0.5)
+            F.when(_close(F.col("v_title"), F.col("a_title"), edits), 0.5).otherwise(0.0)
             + F.when(F.col("same_artist"), 0.4).otherwise(0.0)
             + F.when(
                 F.coalesce(diff <= cfg.video_duration_tolerance_s, F.lit(False)), 0.1
@@ -66,7 +97,12 @@ def link_videos(records: DataFrame, cfg: SemanticsConfig) -> DataFrame:
         .where(F.col("confidence") >= cfg.video_link_threshold)
     )
     best = Window.partitionBy("video_cluster_id").orderBy(
-        F.desc("version_match"), F.desc("confidence"), F.desc("a_members"), F.asc("cluster_id")
+        F.desc("version_match"),
+        F.desc("confidence"),
+        F.asc_nulls_last("_edits"),
+        F.asc_nulls_last("duration_diff_s"),
+        F.desc("a_members"),
+        F.asc("cluster_id"),
     )
     return (
         scored.withColumn("_r", F.row_number().over(best))

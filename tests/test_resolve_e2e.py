@@ -58,6 +58,9 @@ def test_pairs_table_holds_scored_candidates_with_their_blockers(resolved):
     assert pairs.match_probability.between(0, 1).all()
     assert all(len(b) >= 1 for b in pairs.blocked_by)
     assert (pairs.linked == (pairs.match_probability >= 0.9)).all()
+    # The pair model rescored them; Splink's own probability stays beside it.
+    assert pairs.splink_probability.between(0, 1).all()
+    assert (pairs.splink_probability != pairs.match_probability).any()
 
 
 def test_quality_on_the_generated_catalogue(resolved):
@@ -83,7 +86,7 @@ def test_run_is_tracked_in_mlflow_with_counts_timings_and_the_model(resolved):
     assert "metrics.eval_pairwise_f1" in runs.columns
     assert run["params.clustering.threshold"] == "0.9"
     artifacts = {a.path for a in mlflow.artifacts.list_artifacts(run_id=run.run_id)}
-    assert {"splink_model.json", "config.json"} <= artifacts
+    assert {"splink_model.json", "pair_model.json", "config.json"} <= artifacts
 
 
 def test_a_second_run_adds_table_versions_and_a_runs_row(spark, small_catalog, resolved):

@@ -106,3 +106,27 @@ def test_relationships_hold_all_three_edge_types(spark):
         "version_of": 4,
         "video_of": 1,
     }
+
+
+def test_a_channel_credit_and_a_typo_still_link_the_video(spark):
+    rows = [
+        ("a1", "c1", "audio", "original", "endless ghost", "lonely oceans", 200.0),
+        ("a2", "c2", "audio", "original", "miss it down", "jack ward", 180.0),
+        # "TheLonelyOceansVEVO - Endless Ghost (Official Video)"
+        ("v1", "c8", "video", "original", "endless ghost", "thelonelyoceansvevo", 210.0),
+        # "Jack Ward - Mis It Down (Official Video)": a one-letter typo
+        ("v2", "c9", "video", "original", "mis it down", "jack ward", 185.0),
+    ]
+    links = link_videos(_records(spark, rows), SemanticsConfig()).collect()
+    assert sorted((r.video_cluster_id, r.cluster_id) for r in links) == [("c8", "c1"), ("c9", "c2")]
+
+
+def test_a_lyric_video_carries_the_original_not_the_acoustic_take(spark):
+    rows = [
+        ("a1", "c1", "audio", "original", "signal", "ailemus", 199.0),
+        ("a2", "c2", "audio", "acoustic", "signal", "ailemus", 185.0),
+        ("a3", "c2", "audio", "acoustic", "signal", "ailemus", 185.0),
+        ("v1", "c9", "video", "lyric_video", "signal", "ailemus", 198.0),
+    ]
+    links = link_videos(_records(spark, rows), SemanticsConfig()).collect()
+    assert [(r.video_cluster_id, r.cluster_id) for r in links] == [("c9", "c1")]
