@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -331,25 +330,14 @@ def drop_implausible(pairs: DataFrame, cfg: BlockingConfig) -> DataFrame:
     only `LOOSE_KEYS` proposed if its texts reach `cfg.text_floor`."""
     out = [c for c in pairs.columns if c not in EVIDENCE_COLUMNS]
     wanted = ["blocked_by", "t_l", "t_r", "tt_l", "tt_r", "duration_s_l", "duration_s_r"]
-    # Most pairs have a strict key among their blockers and are kept as they
-    # are: Spark flags them, and only the rest go through Python row by row.
-    loose = F.lit(sorted(LOOSE_KEYS))
-    flagged = pairs.withColumn(
-        "_strict", F.exists("blocked_by", lambda b: ~F.array_contains(loose, b))
-    )
 
     def keep(batches):
         for batch in batches:
-            strict = batch.column("_strict").to_numpy(zero_copy_only=False)
-            kept = strict.copy()
-            check = np.flatnonzero(~strict)
-            if len(check):
-                rows = batch.select(wanted).take(pa.array(check))
-                columns = (rows.column(c).to_pylist() for c in wanted)
-                kept[check] = [_plausible_pair(*row, cfg) for row in zip(*columns, strict=True)]
+            columns = (batch.column(c).to_pylist() for c in wanted)
+            kept = [_plausible_pair(*row, cfg) for row in zip(*columns, strict=True)]
             yield batch.filter(pa.array(kept, pa.bool_()))
 
-    return flagged.mapInArrow(keep, flagged.schema).select(*out)
+    return pairs.mapInArrow(keep, pairs.schema).select(*out)
 
 
 def plausible_pairs(pairs: DataFrame, records: DataFrame, cfg: BlockingConfig) -> DataFrame:
