@@ -32,6 +32,18 @@ def spark(tmp_path_factory):
     session.stop()
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _release_cached_data():
+    # One session serves the whole suite; what a module's jobs cached would
+    # otherwise pile up in the 3 GB driver until a broadcast no longer fits.
+    yield
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        active.catalog.clearCache()
+
+
 @pytest.fixture
 def cfg() -> Config:
     return load_config(None, ["spark.shuffle_partitions=2"])
