@@ -64,6 +64,7 @@ from linkage import (
     assign_stable_ids,
     build_relationships,
     cluster_pairs,
+    cluster_profiles,
     describe,
     group_works,
     link_videos,
@@ -289,8 +290,9 @@ def resolve(
         # semantics: works over recording clusters, video -> recording links, typed edges.
         with timer.stage("semantics"):
             resolved_records = records.join(assignments, "record_id")
-            works = group_works(resolved_records).cache()
-            video_links = link_videos(resolved_records, cfg.semantics).cache()
+            profiles = cluster_profiles(resolved_records).cache()
+            works = group_works(profiles).cache()
+            video_links = link_videos(profiles, cfg.semantics).cache()
             relationships = build_relationships(resolved_records, works, video_links)
             semantic_counts = {
                 "works": works.select("work_id").distinct().count(),
@@ -386,7 +388,7 @@ def resolve(
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
         for df in (records, keys, candidates, pairs, assignments, quarantine, events):
             df.unpersist()
-        for df in (works, video_links):
+        for df in (profiles, works, video_links):
             df.unpersist()
     return res
 

@@ -27,7 +27,6 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from conf.config import SemanticsConfig
-from linkage.works import cluster_profiles
 
 # A lyric video or a visualizer is another video of the original audio.
 _ORIGINAL = ("original", "remaster", "lyric_video", "visualizer")
@@ -47,16 +46,17 @@ def _close(a: Column, b: Column, max_edits: int) -> Column:
     return F.coalesce(F.levenshtein(a, b) <= max_edits, F.lit(False))
 
 
-def link_videos(records: DataFrame, cfg: SemanticsConfig) -> DataFrame:
-    """The `video_links` table (schema in the module docstring)."""
-    video = cluster_profiles(records, "video").select(
+def link_videos(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
+    """The `video_links` table (schema in the module docstring) from cluster
+    profiles (`linkage.cluster_profiles`)."""
+    video = profiles.where(F.col("kind_norm") == "video").select(
         F.col("cluster_id").alias("video_cluster_id"),
         F.regexp_replace("title_norm", r"^topic\s+", "").alias("v_title"),
         _squashed(channel_artist(F.col("artist_norm"))).alias("v_artist"),
         F.col("version").alias("v_version"),
         F.col("duration_s").alias("v_duration"),
     )
-    audio = cluster_profiles(records, "audio").select(
+    audio = profiles.where(F.col("kind_norm") == "audio").select(
         "cluster_id",
         F.col("title_norm").alias("a_title"),
         _squashed(F.col("artist_norm")).alias("a_artist"),

@@ -1,8 +1,9 @@
 """Group recording clusters into works (versions of one song).
 
-Input: resolved records with `cluster_id`, `kind_norm`, `version`, `title_norm`,
-`artist_norm` and optionally `artist_names` (the `clusters` rows joined to
-their normalised columns).
+Input: cluster profiles (`cluster_profiles`) of resolved records with
+`cluster_id`, `kind_norm`, `version`, `title_norm`, `artist_norm`, `duration_s`
+and optionally `artist_names` (the `clusters` rows joined to their normalised
+columns).
 Output `works`, one row per audio recording cluster:
 
 | column     | type   | meaning                                                           |
@@ -30,42 +31,35 @@ _ORIGINAL = ("original", "remaster")
 _KINDS = ("live", "remix", "acoustic", "edit")
 
 
-def cluster_profiles(records: DataFrame, kind: str) -> DataFrame:
-    """One row per cluster of `kind`: its most common title, artist, lead artist
-    (the first name of the credit) and version, median duration."""
+def cluster_profiles(records: DataFrame) -> DataFrame:
+    """One row per cluster and kind (`kind_norm`): its size, most common title,
+    artist, lead artist (the first name of the credit) and version, median
+    duration. Works and video links both start from these rows; compute them
+    once and reuse them (cache or checkpoint) when both are wanted."""
     lead = F.col("artist_norm")
     if "artist_names" in records.columns:
         lead = F.coalesce(F.get(F.col("artist_names"), 0), lead)
-    rows = (
-        records.where(F.col("kind_norm") == kind)
-        .where(F.col("title_norm").isNotNull())
-        .withColumn("lead_artist", lead)
-    )
-
-    def mode(column: str) -> DataFrame:
-        counted = rows.groupBy("cluster_id", column).count()
-        w = Window.partitionBy("cluster_id").orderBy(F.desc("count"), F.asc_nulls_last(column))
-        return (
-            counted.withColumn("_r", F.row_number().over(w))
-            .where("_r = 1")
-            .select("cluster_id", column)
-        )
-
-    sizes = rows.groupBy("cluster_id").agg(
-        F.count(F.lit(1)).alias("members"),
-        F.percentile_approx("duration_s", 0.5).alias("duration_s"),
-    )
+    # One aggregation for all five: a mode per column as its own group-by and
+    # window cost four more shuffles of every record.
     return (
-        sizes.join(mode("title_norm"), "cluster_id")
-        .join(mode("artist_norm"), "cluster_id", "left")
-        .join(mode("lead_artist"), "cluster_id", "left")
-        .join(mode("version"), "cluster_id", "left")
+        records.where(F.col("title_norm").isNotNull())
+        .groupBy("cluster_id", "kind_norm")
+        .agg(
+            F.count(F.lit(1)).alias("members"),
+            F.percentile_approx("duration_s", 0.5).alias("duration_s"),
+            F.mode("title_norm", deterministic=True).alias("title_norm"),
+            F.mode("artist_norm", deterministic=True).alias("artist_norm"),
+            F.mode(lead, deterministic=True).alias("lead_artist"),
+            # Untagged counts as the original, so it can outvote a stray tag.
+            F.mode(F.coalesce("version", F.lit("original")), deterministic=True).alias("version"),
+        )
     )
 
 
-def group_works(records: DataFrame) -> DataFrame:
-    """The `works` table (schema in the module docstring) over the audio clusters of `records`."""
-    prof = cluster_profiles(records, "audio")
+def group_works(profiles: DataFrame) -> DataFrame:
+    """The `works` table (schema in the module docstring) over the audio clusters
+    among `profiles` (from `cluster_profiles`)."""
+    prof = profiles.where(F.col("kind_norm") == "audio")
     # One artist's clusters with one title: at catalogue scale a title alone is
     # shared by many different songs (pairwise precision 0.12 at 100k records
     # and 0.013 at 1M when works were keyed by title alone).

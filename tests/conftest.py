@@ -15,6 +15,17 @@ SHARED_DATASETS = Path(os.environ.get("TRACKLINK_DATASETS", ROOT.parent / "share
 MUSICBRAINZ = SHARED_DATASETS / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
 
 
+# One session runs every test, so the 3 GB driver also holds every test's
+# broadcasts. Spark sizes memory pages from the heap (64 MB here), and a
+# string-keyed broadcast join takes a whole page on the driver however small
+# its table: a few dozen live broadcasts ran CI's driver out of memory.
+SUITE_SPARK_CONF = {
+    "spark.buffer.pageSize": "2m",
+    # Unreferenced broadcasts and shuffles are released after a driver GC.
+    "spark.cleaner.periodicGC.interval": "1min",
+}
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     from runtime.spark import build_local_session
@@ -27,7 +38,7 @@ def spark(tmp_path_factory):
             f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
         ],
     )
-    session = build_local_session(cfg.spark)
+    session = build_local_session(cfg.spark.model_copy(update={"conf": SUITE_SPARK_CONF}))
     yield session
     session.stop()
 
