@@ -182,14 +182,16 @@ def key_pairs(keys: DataFrame) -> DataFrame:
     )
 
 
-def named_pairs(by_id: DataFrame, index: DataFrame) -> DataFrame:
+def named_pairs(by_id: DataFrame, index: DataFrame, evidence: bool = True) -> DataFrame:
     """(`rid_l`, `rid_r`, `mask`) -> `record_id_l` < `record_id_r`,
-    `blocked_by` (sorted names), and both records' `EVIDENCE_COLUMNS`."""
+    `blocked_by` (sorted names), and with `evidence` both records'
+    `EVIDENCE_COLUMNS`."""
+    carried = EVIDENCE if evidence else ()
     side = {
         s: index.select(
             F.col("rid").alias(f"rid_{s}"),
             F.col("record_id").alias(f"id_{s}"),
-            *[F.col(c).alias(f"{c}_{s}_") for c in EVIDENCE],
+            *[F.col(c).alias(f"{c}_{s}_") for c in carried],
         )
         for s in ("l", "r")
     }
@@ -203,8 +205,8 @@ def named_pairs(by_id: DataFrame, index: DataFrame) -> DataFrame:
         pick("id", "l", "r").alias("record_id_l"),
         pick("id", "r", "l").alias("record_id_r"),
         _blocker_names(F.col("mask")).alias("blocked_by"),
-        *[pick(f"{c}", "l_", "r_").alias(f"{c}_l") for c in EVIDENCE],
-        *[pick(f"{c}", "r_", "l_").alias(f"{c}_r") for c in EVIDENCE],
+        *[pick(f"{c}", "l_", "r_").alias(f"{c}_l") for c in carried],
+        *[pick(f"{c}", "r_", "l_").alias(f"{c}_r") for c in carried],
     )
 
 
@@ -294,7 +296,7 @@ def candidate_pairs(
             .agg(F.bit_or("mask").alias("mask"))
         )
         report = report.merged(minhash_report)
-    pairs = drop_implausible(named_pairs(by_id, index), cfg)
+    pairs = _named_plausible(by_id, index, cfg)
     if cfg.embedding.enabled:
         by_embedding, embedding_report = embedding_pairs(
             records, cfg.embedding, cfg.max_block_size, index
@@ -311,6 +313,23 @@ def candidate_pairs(
 # same length whose titles share nothing are, on MusicBrainz, mostly one
 # recording with its title in another script or language.
 LOOSE_KEYS = frozenset({"title_duration", MINHASH})
+
+
+def _loose_only(mask: Column) -> Column:
+    loose = sum(1 << BLOCKERS.index(b) for b in LOOSE_KEYS)
+    return mask.bitwiseAND(~loose & ((1 << len(BLOCKERS)) - 1)) == 0
+
+
+def _named_plausible(by_id: DataFrame, index: DataFrame, cfg: BlockingConfig) -> DataFrame:
+    """`named_pairs` held to `drop_implausible`. Only pairs that nothing but
+    `LOOSE_KEYS` proposed can fail it, so only they are joined to their
+    texts and go through Python; the rest are named with their ids alone.
+    At 1M records the evidence joins over every pair were most of blocking."""
+    # Checkpointed: both halves read it, and it is a join and an aggregation.
+    by_id = by_id.localCheckpoint()
+    loose = _loose_only(F.col("mask"))
+    checked = drop_implausible(named_pairs(by_id.where(loose), index), cfg)
+    return named_pairs(by_id.where(~loose), index, evidence=False).unionByName(checked)
 
 
 def _plausible_pair(blocked_by, t_l, t_r, tt_l, tt_r, d_l, d_r, cfg: BlockingConfig) -> bool:
