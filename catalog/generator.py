@@ -185,8 +185,34 @@ def _pick(rng: np.random.Generator, options):
     return options[int(rng.integers(len(options)))]
 
 
-_ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "j", "k", "kr", "l", "m", "n", "p",
-           "r", "s", "sh", "st", "t", "tr", "v", "w", "z", "")
+_ONSETS = (
+    "b",
+    "br",
+    "c",
+    "d",
+    "dr",
+    "f",
+    "g",
+    "gr",
+    "h",
+    "j",
+    "k",
+    "kr",
+    "l",
+    "m",
+    "n",
+    "p",
+    "r",
+    "s",
+    "sh",
+    "st",
+    "t",
+    "tr",
+    "v",
+    "w",
+    "z",
+    "",
+)
 _VOWELS = ("a", "e", "i", "o", "u", "ai", "ou", "ei", "ia", "y")
 _CODAS = ("", "", "", "n", "r", "l", "s", "x", "m", "th")
 

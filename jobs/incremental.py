@@ -49,6 +49,7 @@ from jobs.resolve import (
     _runs_row,
 )
 from linkage import assign_stable_ids, cluster_pairs, score_with_model
+from runtime.cache import JobCache
 from runtime.errors import ConfigError, InputError
 from runtime.lock import OutputLock
 from runtime.progress import StageTimer
@@ -113,7 +114,11 @@ def resolve_incremental(
         )
     started = time.time()
     name = f"incremental {os.path.basename(input_path.rstrip('/'))}"
-    with OutputLock(output, name), RunTracker(cfg.tracking, output, run_name=name) as tracker:
+    with (
+        OutputLock(output, name),
+        RunTracker(cfg.tracking, output, run_name=name) as tracker,
+        JobCache() as cache,
+    ):
         run_id = tracker.run_id
         tracker.params(cfg.to_dict())
         tracker.tags(
@@ -131,7 +136,7 @@ def resolve_incremental(
             raw = read_input(spark, input_path, input_format)
             if truth_column and truth_column not in raw.columns:
                 raise InputError(f"--truth {truth_column}: no such column in the input")
-            raw = raw.cache()
+            raw = cache(raw)
             rows_in = raw.count()
             if rows_in == 0:
                 raise InputError(f"input is empty: {input_path}")
@@ -139,7 +144,7 @@ def resolve_incremental(
 
         with timer.stage("validate"):
             valid, quarantine = split_valid(raw, cfg.validation)
-            quarantine = quarantine.cache()
+            quarantine = cache(quarantine)
             reasons = _count_by(quarantine, "reason")
             quarantined = sum(reasons.values())
             timer.note("%s rows quarantined %s", f"{quarantined:,}", reasons or "")
@@ -162,7 +167,7 @@ def resolve_incremental(
                 f"{resolved_in - len(updated):,}",
                 f"{len(updated):,}",
             )
-            raw.unpersist()
+            cache.release(raw)
             updated_df = spark.createDataFrame([(u,) for u in updated], "record_id string")
             all_records = stored_records.join(
                 F.broadcast(updated_df), "record_id", "left_anti"
@@ -383,5 +388,4 @@ def resolve_incremental(
                 **{f"pairs_{k}": v for k, v in by_blocker.items()},
             }
         )
-        quarantine.unpersist()
     return res

@@ -71,6 +71,7 @@ from linkage import (
     load_pair_model,
     train_and_score,
 )
+from runtime.cache import JobCache
 from runtime.errors import InputError
 from runtime.lock import OutputLock
 from runtime.progress import StageTimer
@@ -165,6 +166,7 @@ def resolve(
         RunTracker(
             cfg.tracking, output, run_name=f"resolve {os.path.basename(input_path.rstrip('/'))}"
         ) as tracker,
+        JobCache() as cache,
     ):
         run_id = tracker.run_id
         tracker.params(cfg.to_dict())
@@ -183,7 +185,7 @@ def resolve(
             raw = read_input(spark, input_path, input_format)
             if truth_column and truth_column not in raw.columns:
                 raise InputError(f"--truth {truth_column}: no such column in the input")
-            raw = raw.cache()
+            raw = cache(raw)
             rows_in = raw.count()
             if rows_in == 0:
                 raise InputError(f"input is empty: {input_path}")
@@ -191,13 +193,13 @@ def resolve(
 
         with timer.stage("validate"):
             valid, quarantine = split_valid(raw, cfg.validation)
-            quarantine = quarantine.cache()
+            quarantine = cache(quarantine)
             reasons = _count_by(quarantine, "reason")
             quarantined = sum(reasons.values())
             timer.note("%s rows quarantined %s", f"{quarantined:,}", reasons or "")
 
         with timer.stage("normalise"):
-            records = normalise(valid, cfg.normalise).cache()
+            records = cache(normalise(valid, cfg.normalise))
             resolved_in = records.count()
             issues = parse_issue_counts(records)
             timer.note(
@@ -205,14 +207,14 @@ def resolve(
                 f"{resolved_in:,}",
                 issues or "none",
             )
-            raw.unpersist()
+            cache.release(raw)
 
         with timer.stage("blocking"):
             timer.note(describe_minhash(cfg.blocking))
             # Stored for incremental runs; computed again when written.
             keys = block_keys(records, cfg.blocking)
             candidates, skew = candidate_pairs(records, cfg.blocking)
-            candidates = candidates.cache()
+            candidates = cache(candidates)
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
             if skew.dropped_keys:
@@ -232,9 +234,11 @@ def resolve(
 
         with timer.stage("scoring"):
             scored = train_and_score(spark, records, candidates, cfg.linkage)
-            pairs = scored.pairs.withColumn(
-                "linked", F.col("match_probability") >= cfg.clustering.threshold
-            ).cache()
+            pairs = cache(
+                scored.pairs.withColumn(
+                    "linked", F.col("match_probability") >= cfg.clustering.threshold
+                )
+            )
             linked = pairs.filter("linked").count()
             timer.note(
                 "%s of %s pairs at or above %.3f",
@@ -261,8 +265,8 @@ def resolve(
                 previous = store.read("clusters").select("record_id", "cluster_id")
             generation = 0 if previous_version is None else previous_version + 1
             stable = assign_stable_ids(components, previous, generation)
-            assignments = stable.clusters.cache()
-            events = stable.events.cache()
+            assignments = cache(stable.clusters)
+            events = cache(stable.events)
             event_counts = _count_by(events, "event")
             timer.note("cluster ids: %s", event_counts or "all unchanged")
             sizes = (
@@ -290,9 +294,9 @@ def resolve(
         # semantics: works over recording clusters, video -> recording links, typed edges.
         with timer.stage("semantics"):
             resolved_records = records.join(assignments, "record_id")
-            profiles = cluster_profiles(resolved_records).cache()
-            works = group_works(profiles).cache()
-            video_links = link_videos(profiles, cfg.semantics).cache()
+            profiles = cache(cluster_profiles(resolved_records))
+            works = cache(group_works(profiles))
+            video_links = cache(link_videos(profiles, cfg.semantics))
             relationships = build_relationships(resolved_records, works, video_links)
             semantic_counts = {
                 "works": works.select("work_id").distinct().count(),
@@ -386,10 +390,6 @@ def resolve(
             }
         )
         tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
-        for df in (records, keys, candidates, pairs, assignments, quarantine, events):
-            df.unpersist()
-        for df in (profiles, works, video_links):
-            df.unpersist()
     return res
 
 
