@@ -316,8 +316,8 @@ LOOSE_KEYS = frozenset({"title_duration", MINHASH})
 
 
 def _loose_only(mask: Column) -> Column:
-    loose = sum(1 << BLOCKERS.index(b) for b in LOOSE_KEYS)
-    return mask.bitwiseAND(~loose & ((1 << len(BLOCKERS)) - 1)) == 0
+    strict = sum(1 << i for i, name in enumerate(BLOCKERS) if name not in LOOSE_KEYS)
+    return mask.bitwiseAND(strict) == 0
 
 
 def _named_plausible(by_id: DataFrame, index: DataFrame, cfg: BlockingConfig) -> DataFrame:
