@@ -5,7 +5,8 @@ Added columns (see `catalog.schema.NORMALISED_COLUMNS`):
 | column        | type          | meaning                                                    |
 |---------------|---------------|------------------------------------------------------------|
 | title_norm    | string        | title without packing, feat., version, album or video tags |
-| artist_norm   | string        | main artist credit, folded, no leading "the"               |
+| artist_norm   | string        | main artist credit, folded, no leading "the"; a video      |
+|               |               | channel's credit read as its artist ("XVEVO" -> "x")       |
 | artist_names  | array<string> | every credited name, featured ones included                |
 | album_norm    | string        | album, folded, without "(1998)" / "(unknown)"              |
 | duration_s    | double        | duration in seconds                                        |
@@ -36,6 +37,7 @@ from pyspark.sql.types import (
 )
 
 from catalog.text import (
+    channel_credit,
     clean,
     is_null,
     parse_credit,
@@ -85,7 +87,9 @@ def normalise_values(
 
     track_no = parsed("track_number", track_number, parse_track_number(track_number))
     pt = parse_title(raw_or_none(title), raw_or_none(artists), raw_or_none(album), track_no)
-    credit = parse_credit(pt.artist, pt.featured)
+    kind_value = parsed("kind", kind, parse_kind(kind))
+    kind_norm = kind_value or ("video" if pt.video else "audio")
+    credit = parse_credit(channel_credit(pt.artist, kind_norm == "video"), pt.featured)
 
     seconds = parse_duration_s(duration)
     if seconds is not None and not cfg.min_duration_s <= seconds <= cfg.max_duration_s:
@@ -96,9 +100,6 @@ def normalise_values(
     year = parsed("release_year", release_year, year)
     if year is None and pt.year_hint and cfg.min_year <= pt.year_hint <= cfg.max_year:
         year = pt.year_hint
-
-    kind_value = parsed("kind", kind, parse_kind(kind))
-    kind_norm = kind_value or ("video" if pt.video else "audio")
 
     return (
         pt.title,

@@ -223,12 +223,40 @@ def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
     return Credit(main, tuple(dict.fromkeys(names)))
 
 
+# A video platform credits the channel: "NeonIslandsVEVO", "Neon Islands - Topic",
+# "NeonIslandsOfficial". VEVO and Topic name nothing but a channel; "Official"
+# ends real artist names too, so it is read as a channel only on a video.
+_CHANNEL_SUFFIX = re.compile(r"^(?P<name>.+?)(?:\s*-\s*topic|\s*vevo)+\s*$", re.IGNORECASE)
+_VIDEO_CHANNEL_SUFFIX = re.compile(
+    r"^(?P<name>.+?)(?:\s*-\s*topic|\s*vevo|\s*official)+\s*$", re.IGNORECASE
+)
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def channel_credit(raw: str | None, video: bool) -> str | None:
+    """The artist a channel credit names: 'TheEndlessWavesVEVO' -> 'The Endless
+    Waves'. Other credits are returned as they are."""
+    if raw is None:
+        return None
+    m = (_VIDEO_CHANNEL_SUFFIX if video else _CHANNEL_SUFFIX).match(raw.strip())
+    if m is None:
+        return raw
+    name = m.group("name").strip(" -")
+    if not name:
+        return raw
+    # Channel handles drop the spaces; their capitals say where the words were.
+    if " " not in name:
+        name = _CAMEL_BOUNDARY.sub(" ", name)
+    return name
+
+
 # --- titles ---------------------------------------------------------------------
 
 _OPEN, _CLOSE = "([{", ")]}"
 _DASH = " - "
 _TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*")
 _YEAR_SEGMENT = re.compile(r"^(\d{4}|unknown)$")
+_PACKED_TOPIC = re.compile(r"topic\s*-\s+", re.IGNORECASE)
 _TRAILING_FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(.+)$", re.IGNORECASE)
 
 
@@ -334,6 +362,9 @@ def _split_packed(
     left, right = title.split(_DASH, 1)
     if not left.strip() or not right.strip():
         return title, artist, album, versions
+    # "Neon Islands - Topic - Song": the channel's " - Topic" is part of the credit.
+    if topic := _PACKED_TOPIC.match(right):
+        left, right = f"{left} - Topic", right[topic.end() :]
     c_left, c_right = clean(left), clean(right)
     c_artist, c_album = clean(artist), clean(album)
     # "Artist - Song (Club Mix)": the version belongs to the song, so only an

@@ -3,6 +3,7 @@
 import pytest
 
 from catalog.text import (
+    channel_credit,
     clean,
     parse_credit,
     parse_duration_s,
@@ -193,3 +194,25 @@ def test_several_dash_tails_are_all_read():
 def test_lyric_video_is_a_different_video_of_the_same_audio():
     assert parse_title("Song (Lyric Video)", "A").version == "lyric_video"
     assert parse_title("Song (Official Music Video)", "A").version == "original"
+
+
+@pytest.mark.parametrize(
+    "raw, video, artist",
+    [
+        ("TheEndlessWavesVEVO", True, "The Endless Waves"),
+        ("DJSnakeVEVO", False, "DJ Snake"),  # VEVO names a channel on any record
+        ("Neon Islands - Topic", True, "Neon Islands"),
+        ("EtrainOfficial", True, "Etrain"),
+        ("EtrainOfficial", False, "EtrainOfficial"),  # may be a name on audio
+        ("neonislandsvevo", True, "neonislands"),  # no capitals: no word breaks
+        ("VEVO", True, "VEVO"),  # nothing before the suffix: a name after all
+        ("Daft Punk", True, "Daft Punk"),
+    ],
+)
+def test_channel_credits_are_read_as_the_artist(raw, video, artist):
+    assert channel_credit(raw, video) == artist
+
+
+def test_a_packed_topic_channel_is_the_credit_not_the_title():
+    p = parse_title("Neon Islands - Topic - Endless Ghost", None)
+    assert (p.title, channel_credit(p.artist, True)) == ("endless ghost", "Neon Islands")
