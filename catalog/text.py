@@ -238,6 +238,10 @@ def channel_credit(raw: str | None, video: bool) -> str | None:
     Waves'. Other credits are returned as they are."""
     if raw is None:
         return None
+    # Most credits end in none of the suffixes: skip the regex for them.
+    tail = raw.rstrip().lower()
+    if not (tail.endswith(("vevo", "topic")) or (video and tail.endswith("official"))):
+        return raw
     m = (_VIDEO_CHANNEL_SUFFIX if video else _CHANNEL_SUFFIX).match(raw.strip())
     if m is None:
         return raw
