@@ -76,6 +76,16 @@ RECORD_COLUMNS = (
 )
 
 
+# Both records' values a feature reads, as `<column>_l` / `<column>_r`. Pairs
+# that already carry all of them (Splink's predictions with its matching
+# columns retained) are not joined to the records again.
+SIDE_COLUMNS = tuple(
+    f"{c}_{s}"
+    for c in (*(c for c in RECORD_COLUMNS if c not in ("record_id", "version")), "version_class")
+    for s in ("l", "r")
+)
+
+
 def register_similarity_functions(spark: SparkSession) -> None:
     """Make `jaro_winkler` callable from SQL (Splink's jar; a no-op once done)."""
     from splink.internals.spark.jar_location import get_scala_udfs
@@ -114,10 +124,14 @@ def _set_jaccard(left: Column, right: Column) -> Column:
 
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     """`pairs` (record_id_l, record_id_r, match_weight, ...) with the `FEATURES`
-    columns added; `records` must hold every record the pairs mention."""
+    columns added (and `SIDE_COLUMNS` dropped); `records` must hold every
+    record the pairs mention, unless the pairs carry `SIDE_COLUMNS`."""
     register_similarity_functions(pairs.sparkSession)
-    left, right = _sides(records)
-    joined = pairs.join(left, "record_id_l").join(right, "record_id_r")
+    if set(SIDE_COLUMNS) <= set(pairs.columns):
+        joined = pairs
+    else:
+        left, right = _sides(records)
+        joined = pairs.join(left, "record_id_l").join(right, "record_id_r")
 
     def missing(column: str) -> Column:
         return F.col(f"{column}_l").isNull() | F.col(f"{column}_r").isNull()
@@ -159,5 +173,6 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     }
     assert tuple(features) == FEATURES
     return joined.select(
-        *pairs.columns, *[col.cast("float").alias(name) for name, col in features.items()]
+        *[c for c in pairs.columns if c not in SIDE_COLUMNS],
+        *[col.cast("float").alias(name) for name, col in features.items()],
     )

@@ -215,18 +215,23 @@ def _platt(logits: np.ndarray, y: np.ndarray, steps: int = 500) -> tuple[float, 
 
 def rescore(pairs: DataFrame, records: DataFrame, model: PairModel) -> DataFrame:
     """Scored pairs with `match_probability` from the pair model; Splink's own
-    is kept as `splink_probability`. `records`: every record the pairs mention."""
+    is kept as `splink_probability`. `records`: every record the pairs mention
+    (unless they carry `linkage.pair_features.SIDE_COLUMNS`)."""
     import pyarrow as pa
     from pyspark.sql.types import DoubleType
 
-    from linkage.pair_features import pair_features
+    from linkage.pair_features import SIDE_COLUMNS, pair_features
 
     blob = model.to_bytes()
     features = list(model.features)
     with_features = pair_features(pairs, records).withColumnRenamed(
         "match_probability", "splink_probability"
     )
-    keep = ["splink_probability" if c == "match_probability" else c for c in pairs.columns]
+    keep = [
+        "splink_probability" if c == "match_probability" else c
+        for c in pairs.columns
+        if c not in SIDE_COLUMNS
+    ]
     schema = with_features.select(*keep).schema.add("match_probability", DoubleType())
 
     def apply(batches):

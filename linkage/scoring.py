@@ -25,6 +25,7 @@ from pyspark.sql import functions as F
 
 from conf.config import LinkageConfig, PairModelConfig
 from linkage.model import MODEL_COLUMNS, model_input, settings
+from linkage.pair_features import SIDE_COLUMNS
 from runtime.progress import get_logger
 
 
@@ -133,14 +134,27 @@ def score_with_model(
 
     db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
     registered = db_api.register(model_input(records))
-    linker = Linker(registered, model_json, log_level=logging.WARNING)
-    return with_pair_model(_predict_blocked(db_api, linker, candidates), records, pair_model)
+    rescored = pair_model is not None and pair_model.enabled
+    # The pair model reads both records' values: Splink has them at hand
+    # when it compares the pair, so it keeps them rather than the pairs being
+    # joined to the records twice more.
+    retained = {**model_json, "retain_matching_columns": rescored}
+    linker = Linker(registered, retained, log_level=logging.WARNING)
+    pairs = _predict_blocked(db_api, linker, candidates, SIDE_COLUMNS if rescored else ())
+    return with_pair_model(pairs, records, pair_model)
 
 
-def _predict_blocked(db_api, linker, candidates: DataFrame) -> DataFrame:
-    """Splink scores exactly the pairs blocking proposed, through its blocked-pairs hook."""
+def _predict_blocked(
+    db_api, linker, candidates: DataFrame, carry: tuple[str, ...] = ()
+) -> DataFrame:
+    """Splink scores exactly the pairs blocking proposed, through its blocked-pairs hook.
+
+    A pair's `blocked_by` rides through Splink as its `match_key` (a string
+    Splink keeps in its predictions): joining 8M scored pairs back to the
+    candidates to recover it cost a shuffle of both at 1M records. `carry`:
+    the retained matching columns to keep, those the predictions have."""
     blocked = candidates.select(
-        F.lit("0").alias("match_key"),
+        F.concat_ws(",", "blocked_by").alias("match_key"),
         F.col("record_id_l").alias("join_key_l"),
         F.col("record_id_r").alias("join_key_r"),
     )
@@ -151,4 +165,6 @@ def _predict_blocked(db_api, linker, candidates: DataFrame) -> DataFrame:
         F.col("record_id_r").cast("string"),
         F.col("match_weight").cast("double"),
         F.col("match_probability").cast("double"),
-    ).join(candidates, ["record_id_l", "record_id_r"], "inner")
+        F.split(F.col("match_key"), ",").alias("blocked_by"),
+        *[c for c in carry if c in predictions.columns],
+    )

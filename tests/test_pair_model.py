@@ -86,6 +86,28 @@ def test_features_measure_the_length_gap_and_the_version(spark):
     assert ab.splink_weight == pytest.approx(0.8)
 
 
+def test_pairs_carrying_both_records_values_get_the_same_features(spark):
+    """Splink's predictions with matching columns retained carry both
+    records' values: the features read them instead of joining the records."""
+    from pyspark.sql import functions as F
+
+    from linkage.pair_features import SIDE_COLUMNS, _sides
+
+    records = _records(
+        spark,
+        [{"record_id": "a"}, {"record_id": "b", "duration_s": 278.0, "version": "live"}],
+    )
+    pairs = _pairs(spark, [("a", "b")])
+    left, right = _sides(records)
+    carrying = pairs.join(left, "record_id_l").join(right, "record_id_r")
+    carrying = carrying.select(*pairs.columns, *SIDE_COLUMNS)
+    joined = pair_features(pairs, records).collect()[0].asDict()
+    # No records at all: the values come from the pairs alone.
+    carried = pair_features(carrying, records.where(F.lit(False))).collect()[0].asDict()
+    assert carried == joined
+    assert not set(SIDE_COLUMNS) & set(carried)
+
+
 def _separable(n=4000, seed=3):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n).astype(np.float64)
