@@ -7,6 +7,7 @@ Records of different kinds (audio, video) are never paired here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -72,20 +73,31 @@ def key_id() -> Column:
 
 
 def guard_skew(
-    keys: DataFrame, max_block_size: int, members: str | None = None
+    keys: DataFrame,
+    max_block_size: int,
+    members: str | None = None,
+    caps: Mapping[str, int] | None = None,
 ) -> tuple[DataFrame, SkewReport]:
     """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
     shared by thousands of records would make a quadratic join and propose
     pairs no blocker meant. The pairs it would have made must come from other
     blockers. Returns the kept rows (with their `key_id`) and what was dropped.
     `members`: a column holding how many records each row stands for (a row
-    per distinct text); by default a row is one record."""
+    per distinct text); by default a row is one record. `caps`: a lower
+    limit for some blockers, by name."""
     keyed = keys.withColumn("key_id", key_id())
     size = F.count("*") if members is None else F.sum(members)
+    limit = F.lit(max_block_size)
+    for blocker, cap in sorted((caps or {}).items()):
+        limit = F.when(F.col("blocker") == blocker, F.lit(min(cap, max_block_size))).otherwise(
+            limit
+        )
     oversized = (
-        keyed.groupBy("key_id")
+        # The blocker is part of the key id: grouping by it too splits no block.
+        keyed.groupBy("key_id", "blocker")
         .agg(size.alias("block_size"))
-        .filter(F.col("block_size") > max_block_size)
+        .filter(F.col("block_size") > limit)
+        .drop("blocker")
         .cache()
     )
     summary = oversized.agg(
@@ -286,7 +298,9 @@ def candidate_pairs(
     them are ignored: MinHash pairs come from `minhash_pairs`, per text)."""
     index = record_index(records)
     keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
-    kept, report = guard_skew(keys.filter(F.col("blocker") != MINHASH), cfg.max_block_size)
+    kept, report = guard_skew(
+        keys.filter(F.col("blocker") != MINHASH), cfg.max_block_size, caps=cfg.block_size_caps
+    )
     by_id = key_pairs(kept)
     if cfg.minhash.enabled:
         by_minhash, minhash_report = minhash_pairs(index, cfg.minhash, cfg.max_block_size)

@@ -11,7 +11,7 @@ import hashlib
 import json
 import pkgutil
 from pathlib import Path
-from typing import Any, Literal, get_args
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -107,6 +107,14 @@ class BlockingConfig(_Section):
     # Skew guard: a key shared by more records than this ("intro", "track 1")
     # would make a quadratic block; such blocks are dropped and logged.
     max_block_size: int = Field(100, ge=2)
+    # A lower limit for some exact keys. A key with no text in it (track
+    # number, year, length) is shared by coincidence, more so the larger the
+    # catalogue: at 1M generated records `track_year_duration` alone proposed
+    # 2.0M pairs, 3 of them true. On MusicBrainz 20K every true pair only it
+    # finds sits in a block of at most 5 (bench/results/scale.md).
+    block_size_caps: dict[ExactKey, Annotated[int, Field(ge=2)]] = Field(
+        default_factory=lambda: {"track_year_duration": 5}
+    )
     # A pair proposed only by keys that let the artist differ (title_duration,
     # MinHash) needs this Jaccard of its title+artist shingles, unless a
     # record has no artist (0: off). See `blocking.candidates.LOOSE_KEYS`.

@@ -183,7 +183,9 @@ def resolve_incremental(
             old_keys = store.read("block_keys").join(
                 F.broadcast(updated_df), "record_id", "left_anti"
             )
-            candidates, skew = incremental_pairs(new_keys, old_keys, cfg.blocking.max_block_size)
+            candidates, skew = incremental_pairs(
+                new_keys, old_keys, cfg.blocking.max_block_size, cfg.blocking.block_size_caps
+            )
             candidates = plausible_pairs(candidates, all_records, cfg.blocking)
             candidates = candidates.localCheckpoint(storageLevel=ON_DISK)
             n_candidates = candidates.count()

@@ -231,6 +231,16 @@ def test_skew_guard_drops_oversized_blocks_and_reports_them(spark):
     assert (report.dropped_keys, report.largest_block, report.dropped_memberships) == (1, 5, 5)
 
 
+def test_a_blocker_cap_drops_only_that_blockers_blocks(spark):
+    keys = spark.createDataFrame(
+        [(str(i), "audio", b, "k") for i in range(3) for b in ("track_year_duration", "isrc")],
+        "record_id string, kind_norm string, blocker string, key string",
+    )
+    kept, report = guard_skew(keys, 3, caps={"track_year_duration": 2})
+    assert {r.blocker for r in kept.collect()} == {"isrc"}
+    assert (report.dropped_keys, report.largest_block) == (1, 3)
+
+
 def test_guard_skew_keeps_blocks_at_the_limit(spark):
     keys = spark.createDataFrame(
         [(str(i), "audio", "k", "big") for i in range(3)],
