@@ -418,6 +418,12 @@ def union_pairs(left: DataFrame, right: DataFrame) -> DataFrame:
     )
 
 
+def describe_caps(cfg: BlockingConfig) -> str:
+    """The skew guard's limits as a log line says them."""
+    caps = ", ".join(f"{name} {cap}" for name, cap in sorted(cfg.block_size_caps.items()))
+    return f"{cfg.max_block_size} records" + (f" ({caps})" if caps else "")
+
+
 def describe_minhash(cfg: BlockingConfig) -> str:
     """The LSH thresholds the config implies: MinHash, and embedding when on."""
     m = cfg.minhash

@@ -33,7 +33,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
-from blocking import block_keys, describe_minhash, plausible_pairs
+from blocking import block_keys, describe_caps, describe_minhash, plausible_pairs
 from blocking.incremental import incremental_pairs
 from catalog.normalise import normalise, parse_issue_counts
 from catalog.readers import read_input
@@ -192,9 +192,9 @@ def resolve_incremental(
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
             if skew.dropped_keys:
                 timer.note(
-                    "skew guard dropped %d keys larger than %d records (largest %d): %s",
+                    "skew guard dropped %d keys larger than %s (largest %d): %s",
                     skew.dropped_keys,
-                    cfg.blocking.max_block_size,
+                    describe_caps(cfg.blocking),
                     skew.largest_block,
                     ", ".join(skew.examples),
                 )

@@ -50,7 +50,7 @@ if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-fil
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from blocking import block_keys, candidate_pairs, describe_minhash
+from blocking import block_keys, candidate_pairs, describe_caps, describe_minhash
 from catalog.normalise import normalise, parse_issue_counts
 from catalog.readers import INPUT_FORMATS, read_input
 from catalog.schema import CATALOG_COLUMNS, NORMALISED_COLUMNS, ROW_ORDER
@@ -219,9 +219,9 @@ def resolve(
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
             if skew.dropped_keys:
                 timer.note(
-                    "skew guard dropped %d keys larger than %d records (largest %d): %s",
+                    "skew guard dropped %d keys larger than %s (largest %d): %s",
                     skew.dropped_keys,
-                    cfg.blocking.max_block_size,
+                    describe_caps(cfg.blocking),
                     skew.largest_block,
                     ", ".join(skew.examples),
                 )
