@@ -119,6 +119,25 @@ def test_one_artists_other_songs_are_not_minhash_pairs(spark):
     assert ("a", "b") in pairs_off
 
 
+def test_a_common_title_at_one_length_needs_the_texts_to_agree(spark):
+    """A pair only `title_duration` proposed is kept when title+artist reach
+    `text_floor`, or when a record has no artist to compare."""
+    rows = [
+        {"record_id": "a", "title": "Intro", "artists": "Stybreijon and the Suns"},
+        {"record_id": "b", "title": "Intro", "artists": "Kalmavoq Trellis"},
+        {"record_id": "c", "title": "Intro", "artists": "Stybreijon and the Sun"},
+        {"record_id": "d", "title": "Intro", "artists": ""},
+    ]
+    rows = [{**r, "duration_ms": "60000"} for r in rows]
+    only_title_duration = ["blocking.exact_keys=[title_duration]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, only_title_duration), rows)
+    assert set(pairs) == {("a", "c"), ("a", "d"), ("b", "d"), ("c", "d")}
+    assert pairs[("a", "c")] == {"title_duration"}
+    floor_off = only_title_duration + ["blocking.text_floor=0"]
+    pairs_off, _ = _pairs(spark, load_config(None, floor_off), rows)
+    assert ("a", "b") in pairs_off and len(pairs_off) == 6
+
+
 def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
     pairs, _ = _pairs(
         spark,
