@@ -14,6 +14,12 @@ Ground truth columns:
 * `true_work_id`: the song.
 * `true_version`: original, live, remix, acoustic, edit or cover.
 
+Besides the performing artist, a work has its songwriters (`writers`, often the
+artist among them); a cover carries the same writers as the original, which is
+what ties it to the song. Feeds deliver writer credits unevenly (a label's feed
+nearly always, a video platform never). The writers come from their own random
+streams, so every other column is the same as before they were added.
+
 Everything is a function of (seed, work id), so the catalogue is the same on
 every machine and partitioning, and it is generated on the executors:
 10M rows are as easy as 10k.
@@ -43,6 +49,7 @@ OUTPUT_COLUMNS = [
     "release_year",
     "kind",
     "track_number",
+    "writers",
     "true_entity_id",
     "true_recording_id",
     "true_work_id",
@@ -156,6 +163,15 @@ class SourceHabits:
     drop_the: float  # "The Killers" -> "Killers"
 
 
+# Chance that a source delivers the writer credit, and how it separates names.
+WRITER_CREDITS = {
+    "label_feed": (0.9, (", ", " / ")),
+    "distributor": (0.6, (" / ", "; ")),
+    "store": (0.5, (", ", " & ")),
+    "partner": (0.3, (", ", ";", " and ")),
+    "video_platform": (0.0, (", ",)),
+}
+
 HABITS = {
     "label_feed": SourceHabits(
         0.01, 0.95, 0.0, "credit", "as_is", 0.0, 0.98, 0.95, 0.0, "ms", 0.0, 0.0
@@ -244,6 +260,26 @@ def artist_name(seed: int, artist_id: int) -> str:
     if style < 0.95:
         return coined_word(rng)
     return _pick(rng, _NOUN) + _pick(rng, _NOUN).lower()
+
+
+def writer_name(seed: int, writer_id: int) -> str:
+    """A songwriter's name: the same on every work they wrote."""
+    rng = np.random.default_rng([seed, 13, writer_id])
+    first = _pick(rng, _FIRST) if rng.random() < 0.7 else coined_word(rng)
+    last = _pick(rng, _LAST) if rng.random() < 0.5 else coined_word(rng)
+    return f"{first} {last}"
+
+
+def work_writers(seed: int, work_id: int, artist: str, n_artists: int) -> list[str]:
+    """Who wrote the song: the artist (half the time) and one or two others.
+    A few professional writers write many songs: a skewed draw, as for artists."""
+    rng = np.random.default_rng([seed, work_id, 13])
+    names = [artist] if rng.random() < 0.5 else []
+    for _ in range(int(rng.integers(0 if names else 1, 3))):
+        name = writer_name(seed, int(n_artists * rng.random() ** 2))
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def song_title(rng: np.random.Generator) -> str:
@@ -467,6 +503,25 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
     work = _hash_id("work", seed, work_id)
     album = f"{_pick(rng, _ADJ)} {_pick(rng, _NOUN)}" if rng.random() < 0.85 else title
     rows: list[dict[str, str | None]] = []
+    writers = work_writers(seed, work_id, artist, n_artists)
+    # Writer credits draw from their own stream: the other columns stay as they were.
+    wrng = np.random.default_rng([seed, work_id, 14])
+
+    def writer_credit(source: str, habits: SourceHabits) -> str | None:
+        chance, separators = WRITER_CREDITS[source]
+        if wrng.random() >= chance:
+            return None
+        names = list(writers)
+        if len(names) > 1 and wrng.random() < 0.2:  # only the first writer
+            names = names[:1]
+        if wrng.random() < 0.3:
+            wrng.shuffle(names)
+        text = _pick(wrng, separators).join(names)
+        if wrng.random() < habits.typo:
+            text = typo(wrng, text)
+        if wrng.random() < habits.drop_accents:
+            text = text.translate(_STRIP_ACCENTS)
+        return recase(wrng, text, habits.case)
 
     def emit(
         source: str,
@@ -509,6 +564,7 @@ def generate_work(seed: int, work_id: int, n_artists: int) -> list[dict[str, str
                 "release_year": format_year(rng, release_year, habits),
                 "kind": kind,
                 "track_number": str(track) if rng.random() < 0.7 else None,
+                "writers": writer_credit(source, habits),
                 "true_entity_id": entity,
                 "true_recording_id": rec.recording_id,
                 "true_work_id": work,

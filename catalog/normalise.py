@@ -15,6 +15,7 @@ Added columns (see `catalog.schema.NORMALISED_COLUMNS`):
 | track_no      | int           | position on the release                                    |
 | kind_norm     | string        | "audio" or "video"                                         |
 | version       | string        | original, remaster, live, remix, acoustic, edit, ...        |
+| writer_names  | array<string> | songwriters, folded as artist names are (empty: no credit) |
 | parse_issues  | array<string> | raw columns whose value could not be parsed (now null)     |
 
 Runs as one vectorised `mapInPandas` pass on the executors.
@@ -48,6 +49,7 @@ from catalog.text import (
     parse_track_number,
     parse_year,
     raw_or_none,
+    writer_names,
 )
 from conf.config import NormaliseConfig
 
@@ -62,6 +64,7 @@ NORMALISED_FIELDS = [
     StructField("track_no", IntegerType()),
     StructField("kind_norm", StringType()),
     StructField("version", StringType()),
+    StructField("writer_names", ArrayType(StringType())),
     StructField("parse_issues", ArrayType(StringType())),
 ]
 
@@ -76,6 +79,7 @@ def normalise_values(
     kind: object,
     track_number: object,
     cfg: NormaliseConfig,
+    writers: object = None,
 ) -> tuple:
     """One row's normalised values, in `NORMALISED_FIELDS` order."""
     issues: list[str] = []
@@ -112,6 +116,7 @@ def normalise_values(
         track_no,
         kind_norm,
         pt.version,
+        writer_names(writers),
         issues,
     )
 
@@ -135,9 +140,10 @@ def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
 
     def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for batch in batches:
+            columns = [batch[c].tolist() for c in (*_INPUTS, "writers")]
             rows = [
-                normalise_values(*values, cfg)
-                for values in zip(*(batch[c].tolist() for c in _INPUTS), strict=True)
+                normalise_values(*values, cfg, writers=writers)
+                for *values, writers in zip(*columns, strict=True)
             ]
             added = pd.DataFrame.from_records(rows, columns=names, index=batch.index)
             added["year"] = added["year"].astype("Int32")

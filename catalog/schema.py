@@ -14,6 +14,7 @@ Input, one row per record as a feed delivered it (Parquet, CSV or Delta):
 | release_year  | no       | "2005", "05", "'05", "2005-03-01"                              |
 | kind          | no       | "audio" (default) or "video"                                   |
 | track_number  | no       | position on the release: "7", "007", "7/12", "A7"              |
+| writers       | no       | songwriter credit: names separated by , ; / & or "and"         |
 
 Any other column passes through to the `clusters` output untouched.
 """
@@ -30,6 +31,7 @@ OPTIONAL_COLUMNS = (
     "release_year",
     "kind",
     "track_number",
+    "writers",
 )
 CATALOG_COLUMNS = REQUIRED_COLUMNS + OPTIONAL_COLUMNS
 
@@ -48,6 +50,7 @@ NORMALISED_COLUMNS = (
     "track_no",
     "kind_norm",
     "version",
+    "writer_names",
     "parse_issues",
 )
 RESERVED_COLUMNS = frozenset(NORMALISED_COLUMNS) | {

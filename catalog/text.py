@@ -223,6 +223,13 @@ def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
     return Credit(main, tuple(dict.fromkeys(names)))
 
 
+def writer_names(raw: object) -> list[str]:
+    """'Max Martin / Shellback' -> ['max martin', 'shellback']: sorted, since
+    feeds list a song's writers in no fixed order."""
+    text = raw_or_none(raw)
+    return sorted(split_names(text)) if text else []
+
+
 # A video platform credits the channel: "NeonIslandsVEVO", "Neon Islands - Topic",
 # "NeonIslandsOfficial". VEVO and Topic name nothing but a channel; "Official"
 # ends real artist names too, so it is read as a channel only on a video.

@@ -295,7 +295,7 @@ def resolve(
         with timer.stage("semantics"):
             resolved_records = records.join(assignments, "record_id")
             profiles = cache(cluster_profiles(resolved_records))
-            works = cache(group_works(profiles))
+            works = cache(group_works(profiles, cfg.semantics.writer_max_titles))
             video_links = cache(link_videos(profiles, cfg.semantics))
             relationships = build_relationships(resolved_records, works, video_links)
             semantic_counts = {

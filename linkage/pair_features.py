@@ -130,8 +130,11 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     if set(SIDE_COLUMNS) <= set(pairs.columns):
         joined = pairs
     else:
+        # Splink retains only the columns its model compares (a feed without
+        # ISRCs has no isrc comparison): join the records' values instead.
         left, right = _sides(records)
-        joined = pairs.join(left, "record_id_l").join(right, "record_id_r")
+        carried = [c for c in SIDE_COLUMNS if c in pairs.columns]
+        joined = pairs.drop(*carried).join(left, "record_id_l").join(right, "record_id_r")
 
     def missing(column: str) -> Column:
         return F.col(f"{column}_l").isNull() | F.col(f"{column}_r").isNull()

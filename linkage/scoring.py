@@ -15,6 +15,7 @@ Splink's), `match_probability` (double: the pair model's, else Splink's),
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def train_and_score(
     spark: SparkSession, records: DataFrame, candidates: DataFrame, cfg: LinkageConfig
 ) -> ScoredPairs:
     """Fit the model on `records` and score `candidates` (record_id_l < record_id_r)."""
-    from splink import Linker, SparkAPI, block_on
+    from splink import Linker, SparkAPI
 
     log = get_logger()
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
@@ -56,9 +57,28 @@ def train_and_score(
     absent = sorted(set(MODEL_COLUMNS) - present - {"record_id", "artist_names"})
     if absent:
         log.info("  no values at all in %s: left out of the model", ", ".join(absent))
+    if cfg.train_engine == "duckdb":
+        model = train_on_duckdb(inputs, settings(cfg, present), cfg, present)
+        return ScoredPairs(
+            score_with_model(spark, records, candidates, model, cfg.pair_model), model
+        )
     registered = db_api.register(inputs)
     linker = Linker(registered, settings(cfg, present), log_level=logging.WARNING)
+    train(linker, cfg, present)
+    model = linker.misc.save_model_to_json()
+    if inputs is everything:
+        pairs = _predict_blocked(db_api, linker, candidates)
+        return ScoredPairs(with_pair_model(pairs, records, cfg.pair_model), model)
+    # Learned on a sample: scored by a linker over every record, so that term
+    # frequencies come from the whole catalogue.
+    return ScoredPairs(score_with_model(spark, records, candidates, model, cfg.pair_model), model)
 
+
+def train(linker, cfg: LinkageConfig, present: set[str]) -> None:
+    """Prior from deterministic rules, u by random sampling, m by EM: no labels."""
+    from splink import block_on
+
+    log = get_logger()
     t0 = time.perf_counter()
     linker.training.estimate_probability_two_random_records_match(
         [block_on("title_norm", "artist_norm")], recall=cfg.prior_recall
@@ -81,13 +101,44 @@ def train_and_score(
         t0 = time.perf_counter()
         linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
         log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
-    model = linker.misc.save_model_to_json()
-    if inputs is everything:
-        pairs = _predict_blocked(db_api, linker, candidates)
-        return ScoredPairs(with_pair_model(pairs, records, cfg.pair_model), model)
-    # Learned on a sample: scored by a linker over every record, so that term
-    # frequencies come from the whole catalogue.
-    return ScoredPairs(score_with_model(spark, records, candidates, model, cfg.pair_model), model)
+
+
+def train_on_duckdb(inputs: DataFrame, model_settings, cfg: LinkageConfig, present: set[str]):
+    """The model learned in DuckDB on the driver from `inputs` (the training
+    sample, collected as Arrow); returns its JSON for scoring on Spark."""
+    from splink import DuckDBAPI, Linker
+
+    t0 = time.perf_counter()
+    table = inputs.toArrow()
+    get_logger().info(
+        "  training on DuckDB (linkage.train_engine): %s records collected in %.1f s",
+        f"{table.num_rows:,}",
+        time.perf_counter() - t0,
+    )
+    db_api = DuckDBAPI()
+    linker = Linker(db_api.register(table), model_settings, log_level=logging.WARNING)
+    train(linker, cfg, present)
+    return in_dialect(linker.misc.save_model_to_json(), model_settings, "spark")
+
+
+def in_dialect(model: dict[str, Any], model_settings, dialect: str) -> dict[str, Any]:
+    """A trained model's JSON with its SQL in another dialect: the conditions
+    written afresh from the same settings (DuckDB's `"col_l"` is a string in
+    Spark SQL, its jaro_winkler_similarity is Splink's jaro_winkler jar
+    function there), the learned probabilities kept."""
+    fresh = model_settings.create_settings_dict(dialect)
+    out = json.loads(json.dumps(model))
+    for trained, written in zip(out["comparisons"], fresh["comparisons"], strict=True):
+        if trained["output_column_name"] != written["output_column_name"]:
+            raise ValueError(
+                f"model and settings disagree: {trained['output_column_name']} "
+                f"vs {written['output_column_name']}"
+            )
+        levels = zip(trained["comparison_levels"], written["comparison_levels"], strict=True)
+        for level, fresh_level in levels:
+            level["sql_condition"] = fresh_level["sql_condition"]
+    out["sql_dialect"] = dialect
+    return out
 
 
 def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame:

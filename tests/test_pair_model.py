@@ -106,6 +106,10 @@ def test_pairs_carrying_both_records_values_get_the_same_features(spark):
     carried = pair_features(carrying, records.where(F.lit(False))).collect()[0].asDict()
     assert carried == joined
     assert not set(SIDE_COLUMNS) & set(carried)
+    # Some of them only (a feed without ISRCs: Splink compares no ISRC and
+    # retains none): the rest come from the records, nothing is duplicated.
+    partial = carrying.drop("isrc_norm_l", "isrc_norm_r")
+    assert pair_features(partial, records).collect()[0].asDict() == joined
 
 
 def _separable(n=4000, seed=3):

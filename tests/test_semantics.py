@@ -6,6 +6,7 @@ from pyspark.sql import types as T
 
 from conf.config import SemanticsConfig
 from linkage import build_relationships, cluster_profiles, group_works, link_videos
+from linkage.works import ClusterProfile, works_of_title
 
 SCHEMA = T.StructType(
     [
@@ -146,3 +147,94 @@ def test_a_lyric_video_carries_the_original_not_the_acoustic_take(spark):
     ]
     links = link_videos(_profiles(spark, rows), SemanticsConfig()).collect()
     assert [(r.video_cluster_id, r.cluster_id) for r in links] == [("c9", "c1")]
+
+
+def _title_works(rows):
+    """works_of_title over one title's profiles: cluster_id -> (work_id, relation, confidence)."""
+    out = works_of_title([ClusterProfile(*r) for r in rows])
+    return {cluster: (work, relation, confidence) for work, cluster, relation, confidence in out}
+
+
+def test_a_cover_joins_the_song_through_a_shared_writer():
+    works = _title_works(
+        [
+            ("c1", "coldplay", "original", 4, ["chris martin", "jonny buckland"], 2000),
+            ("c2", "coldplay", "live", 1, None, 2003),
+            ("c3", "jane doe", "original", 1, ["chris martin"], 2011),
+            # Same title, another artist, another writer: another song.
+            ("c4", "john roe", "original", 2, ["someone else"], 2001),
+        ]
+    )
+    assert works["c1"][0] == works["c2"][0] == works["c3"][0] != works["c4"][0]
+    assert [works[c][1] for c in ("c1", "c2", "c3", "c4")] == [
+        "original",
+        "live",
+        "cover",
+        "original",
+    ]
+    assert works["c3"][2] < works["c1"][2] < works["c4"][2] == 1.0
+
+
+def test_the_writing_artist_is_the_original_even_with_fewer_clusters():
+    works = _title_works(
+        [
+            ("c1", "jane doe", "original", 1, ["jane doe"], 1990),
+            ("c2", "big band", "original", 3, ["jane doe"], 1985),
+            ("c3", "big band", "remix", 1, None, 1986),
+        ]
+    )
+    assert [works[c][1] for c in ("c1", "c2", "c3")] == ["original", "cover", "remix"]
+
+
+def test_a_typo_in_the_artist_is_no_cover_and_an_unknown_artist_is_none_either():
+    works = _title_works(
+        [
+            ("c1", "coldplay", "original", 3, None, 2000),
+            ("c2", "coldpaly", "original", 1, None, 2000),
+            ("c3", "", "original", 1, ["chris martin"], None),
+            ("c4", "coldplay", "acoustic", 1, ["chris martin"], 2004),
+        ]
+    )
+    assert len({w for w, _, _ in works.values()}) == 1
+    assert [works[c][1] for c in ("c1", "c2", "c3", "c4")] == [
+        "original",
+        "original",
+        "original",
+        "acoustic",
+    ]
+
+
+def test_profiles_carry_every_writer_and_the_first_year_into_works(spark):
+    schema = T.StructType(
+        [
+            *SCHEMA.fields,
+            T.StructField("writer_names", T.ArrayType(T.StringType())),
+            T.StructField("year", T.IntegerType()),
+        ]
+    )
+    rows = [
+        ("r1", "c1", "audio", None, "yellow", "coldplay", 266.0, ["chris martin"], 2001),
+        ("r2", "c1", "audio", None, "yellow", "coldplay", 266.0, ["guy berryman"], 2000),
+        ("r3", "c2", "audio", None, "yellow", "jane doe", 250.0, ["guy berryman"], 2012),
+        ("r4", "c3", "audio", None, "yellow", "john roe", 250.0, [], None),
+    ]
+    profiles = _profiles(spark, rows, schema)
+    c1 = profiles.where("cluster_id = 'c1'").collect()[0]
+    assert (c1.writers, c1.first_year) == (["chris martin", "guy berryman"], 2000)
+    rel = _relations(group_works(profiles))
+    assert rel["c2"] == (rel["c1"][0], "cover")
+    assert rel["c3"][0] != rel["c1"][0] and rel["c3"][1] == "original"
+
+
+def test_a_prolific_writer_ties_a_title_only_with_a_second_shared_writer():
+    rows = [
+        ("c1", "lea pehain", "original", 3, ["eva cedraiboul"], 2001),
+        ("c2", "frozen rains", "original", 2, ["eva cedraiboul", "nina wright"], 2005),
+        ("c3", "jane doe", "original", 1, ["eva cedraiboul", "nina wright"], 2010),
+    ]
+    alone = _title_works(rows)
+    assert len({w for w, _, _ in alone.values()}) == 1
+    works = works_of_title([ClusterProfile(*r) for r in rows], frozenset({"eva cedraiboul"}))
+    work = {cluster: w for w, cluster, _, _ in works}
+    # c2 and c3 share two writers: still one song; c1 shares only the prolific one.
+    assert work["c2"] == work["c3"] != work["c1"]

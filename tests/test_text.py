@@ -12,6 +12,7 @@ from catalog.text import (
     parse_title,
     parse_track_number,
     parse_year,
+    writer_names,
 )
 
 
@@ -216,3 +217,13 @@ def test_channel_credits_are_read_as_the_artist(raw, video, artist):
 def test_a_packed_topic_channel_is_the_credit_not_the_title():
     p = parse_title("Neon Islands - Topic - Endless Ghost", None)
     assert (p.title, channel_credit(p.artist, True)) == ("endless ghost", "Neon Islands")
+
+
+def test_writer_credits_are_split_folded_and_sorted():
+    assert writer_names("Max Martin / Shellback; Savan KOTECHA") == [
+        "max martin",
+        "savan kotecha",
+        "shellback",
+    ]
+    assert writer_names("Björk and The Knife") == ["bjork", "knife"]
+    assert writer_names(None) == [] and writer_names("n/a") == []
