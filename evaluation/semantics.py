@@ -27,18 +27,33 @@ def has_truth(records: DataFrame) -> bool:
     return all(c in records.columns for c in TRUTH_COLUMNS)
 
 
-def _pairs(df: DataFrame, *keys: str) -> int:
-    n = df.groupBy(*keys).count()
-    return int(n.agg(F.sum(F.col("count") * (F.col("count") - 1) / 2)).collect()[0][0] or 0)
+def _pair_counts(df: DataFrame, predicted: str, true: str) -> tuple[int, int, int]:
+    """(pairs in both, pairs in `predicted` groups, pairs in `true` groups) from
+    one aggregation: the cell counts of (predicted, true) add up to both margins."""
+    cells = df.groupBy(predicted, true).count().cache()
+    try:
+
+        def pairs(*keys: str) -> int:
+            n = cells.groupBy(*keys).agg(F.sum("count").alias("n"))
+            total = n.agg(F.sum(F.col("n") * (F.col("n") - 1) / 2)).collect()[0][0]
+            return int(total or 0)
+
+        return pairs(predicted, true), pairs(predicted), pairs(true)
+    finally:
+        cells.unpersist()
 
 
-def _majority(records: DataFrame, column: str, alias: str) -> DataFrame:
-    counted = records.groupBy("cluster_id", column).count()
-    w = Window.partitionBy("cluster_id").orderBy(F.desc("count"), F.asc(column))
-    return (
-        counted.withColumn("_r", F.row_number().over(w))
-        .where("_r = 1")
-        .select("cluster_id", F.col(column).alias(alias))
+def _majorities(records: DataFrame) -> DataFrame:
+    """Per cluster: its commonest `true_recording_id` and `true_version` (ties
+    broken by value), and its kind."""
+
+    def commonest(column: str) -> DataFrame:
+        counted = records.groupBy("cluster_id", "kind_norm", column).count()
+        w = Window.partitionBy("cluster_id").orderBy(F.desc("count"), F.asc(column))
+        return counted.withColumn("_r", F.row_number().over(w)).where("_r = 1").drop("_r", "count")
+
+    return commonest("true_recording_id").join(
+        commonest("true_version").drop("kind_norm"), "cluster_id"
     )
 
 
@@ -51,27 +66,36 @@ def _prf(tp: float, pred: float, true: float) -> tuple[float, float, float]:
 def evaluate_semantics(records: DataFrame, works: DataFrame, links: DataFrame) -> dict[str, float]:
     """Metrics named `works_precision`, ..., `video_recall`, `relation_accuracy`."""
     audio = records.where(F.col("kind_norm") == "audio").join(works, "cluster_id")
-    tp = _pairs(audio, "work_id", "true_work_id")
-    wp, wr, wf = _prf(tp, _pairs(audio, "work_id"), _pairs(audio, "true_work_id"))
+    wp, wr, wf = _prf(*_pair_counts(audio, "work_id", "true_work_id"))
 
-    rec_truth = _majority(
-        records.where(F.col("kind_norm") == "audio"), "true_recording_id", "a_truth"
-    )
-    vid_truth = _majority(
-        records.where(F.col("kind_norm") == "video"), "true_recording_id", "v_truth"
-    )
-    judged = links.join(
-        vid_truth.withColumnRenamed("cluster_id", "video_cluster_id"), "video_cluster_id"
-    ).join(rec_truth, "cluster_id")
-    right = judged.where(F.col("a_truth") == F.col("v_truth")).count()
-    linkable = vid_truth.join(
-        rec_truth.select(F.col("a_truth").alias("v_truth")).distinct(), "v_truth"
-    ).count()
-    n_links = links.count()
-
-    kinds = works.join(_majority(records, "true_version", "t_version"), "cluster_id")
-    n_kinds = kinds.count()
-    right_kinds = kinds.where(F.col("relation") == F.col("t_version")).count()
+    truth = _majorities(records).cache()
+    try:
+        rec_truth = truth.where(F.col("kind_norm") == "audio").select(
+            "cluster_id", F.col("true_recording_id").alias("a_truth")
+        )
+        vid_truth = truth.where(F.col("kind_norm") == "video").select(
+            F.col("cluster_id").alias("video_cluster_id"),
+            F.col("true_recording_id").alias("v_truth"),
+        )
+        judged = links.join(vid_truth, "video_cluster_id").join(rec_truth, "cluster_id")
+        right = judged.where(F.col("a_truth") == F.col("v_truth")).count()
+        linkable = vid_truth.join(
+            rec_truth.select(F.col("a_truth").alias("v_truth")).distinct(), "v_truth"
+        ).count()
+        n_links = links.count()
+        kinds = (
+            works.join(truth.select("cluster_id", "true_version"), "cluster_id")
+            .agg(
+                F.count("*").alias("n"),
+                F.sum(F.when(F.col("relation") == F.col("true_version"), 1).otherwise(0)).alias(
+                    "right"
+                ),
+            )
+            .collect()[0]
+        )
+    finally:
+        truth.unpersist()
+    n_kinds, right_kinds = int(kinds["n"]), int(kinds["right"] or 0)
     return {
         "works_precision": wp,
         "works_recall": wr,

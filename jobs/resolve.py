@@ -58,9 +58,10 @@ from catalog.validate import split_valid
 from conf.config import Config, load_config
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
-from evaluation.semantics import evaluate_semantics, format_semantics, has_truth
+from evaluation.semantics import TRUTH_COLUMNS, evaluate_semantics, format_semantics, has_truth
 from jobs.cli import add_config_arguments, run_cli
 from linkage import (
+    PROFILE_COLUMNS,
     assign_stable_ids,
     build_relationships,
     cluster_pairs,
@@ -293,7 +294,13 @@ def resolve(
 
         # semantics: works over recording clusters, video -> recording links, typed edges.
         with timer.stage("semantics"):
-            resolved_records = records.join(assignments, "record_id")
+            # Profiles, edges and the evaluation all read it: one join, kept slim.
+            wanted = [c for c in (*PROFILE_COLUMNS, *TRUTH_COLUMNS) if c in records.columns]
+            resolved_records = cache(
+                records.select("record_id", *wanted).join(
+                    assignments.select("record_id", "cluster_id"), "record_id"
+                )
+            )
             profiles = cache(cluster_profiles(resolved_records))
             works = cache(group_works(profiles, cfg.semantics.writer_max_titles))
             video_links = cache(link_videos(profiles, cfg.semantics))

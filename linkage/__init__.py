@@ -8,7 +8,7 @@ from linkage.pair_model import PairModel, describe, fit_pair_model, load_pair_mo
 from linkage.scoring import ScoredPairs, score_with_model, train_and_score
 from linkage.stable_ids import StableIds, assign_stable_ids
 from linkage.videos import link_videos
-from linkage.works import build_relationships, cluster_profiles, group_works
+from linkage.works import PROFILE_COLUMNS, build_relationships, cluster_profiles, group_works
 
 __all__ = [
     "FEATURES",
@@ -20,6 +20,7 @@ __all__ = [
     "pair_features",
     "rescore",
     "MODEL_COLUMNS",
+    "PROFILE_COLUMNS",
     "ClusteringResult",
     "ScoredPairs",
     "StableIds",

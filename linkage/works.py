@@ -49,11 +49,25 @@ WORKS_SCHEMA = "work_id string, cluster_id string, relation string, confidence d
 _ALONE, _SAME_ARTIST, _BY_WRITER = 1.0, 0.95, 0.8
 
 
+# What `cluster_profiles` reads of a record besides its cluster_id (the last
+# three when present).
+PROFILE_COLUMNS = (
+    "kind_norm",
+    "title_norm",
+    "artist_norm",
+    "duration_s",
+    "version",
+    "artist_names",
+    "writer_names",
+    "year",
+)
+
+
 def cluster_profiles(records: DataFrame) -> DataFrame:
     """One row per cluster and kind (`kind_norm`): its size, most common title,
     artist, lead artist (the first name of the credit) and version, median
-    duration, and when the records have them its writers (every name any
-    member credits) and earliest year. Works and video links both start from
+    duration, and when the records have them its writers (the commonest
+    non-empty credit) and earliest year. Works and video links both start from
     these rows; compute them once and reuse them (cache or checkpoint) when
     both are wanted."""
     lead = F.col("artist_norm")
@@ -61,11 +75,11 @@ def cluster_profiles(records: DataFrame) -> DataFrame:
         lead = F.coalesce(F.get(F.col("artist_names"), 0), lead)
     optional = []
     if "writer_names" in records.columns:
-        optional.append(
-            F.array_sort(F.array_distinct(F.flatten(F.collect_list("writer_names")))).alias(
-                "writers"
-            )
-        )
+        # The commonest credit, not every name: a cluster that wrongly holds
+        # records of two songs would otherwise carry both songs' writers and
+        # tie each song's other versions together.
+        credited = F.when(F.size("writer_names") > 0, F.col("writer_names"))
+        optional.append(F.mode(credited, deterministic=True).alias("writers"))
     if "year" in records.columns:
         optional.append(F.min("year").alias("first_year"))
     # One aggregation for all: a mode per column as its own group-by and

@@ -204,7 +204,7 @@ def test_a_typo_in_the_artist_is_no_cover_and_an_unknown_artist_is_none_either()
     ]
 
 
-def test_profiles_carry_every_writer_and_the_first_year_into_works(spark):
+def test_profiles_carry_the_commonest_writer_credit_and_the_first_year_into_works(spark):
     schema = T.StructType(
         [
             *SCHEMA.fields,
@@ -212,18 +212,24 @@ def test_profiles_carry_every_writer_and_the_first_year_into_works(spark):
             T.StructField("year", T.IntegerType()),
         ]
     )
+    both = ["chris martin", "guy berryman"]
     rows = [
-        ("r1", "c1", "audio", None, "yellow", "coldplay", 266.0, ["chris martin"], 2001),
-        ("r2", "c1", "audio", None, "yellow", "coldplay", 266.0, ["guy berryman"], 2000),
-        ("r3", "c2", "audio", None, "yellow", "jane doe", 250.0, ["guy berryman"], 2012),
-        ("r4", "c3", "audio", None, "yellow", "john roe", 250.0, [], None),
+        ("r1", "c1", "audio", None, "yellow", "coldplay", 266.0, both, 2001),
+        ("r2", "c1", "audio", None, "yellow", "coldplay", 266.0, both, 2000),
+        ("r3", "c1", "audio", None, "yellow", "coldplay", 266.0, [], 2003),
+        # A record of another song wrongly in c1: its writers are outvoted.
+        ("r4", "c1", "audio", None, "yellow", "coldplay", 266.0, ["someone else"], 2004),
+        ("r5", "c2", "audio", None, "yellow", "jane doe", 250.0, ["guy berryman"], 2012),
+        ("r6", "c3", "audio", None, "yellow", "john roe", 250.0, [], None),
+        ("r7", "c4", "audio", None, "yellow", "jim poe", 250.0, ["someone else"], 2015),
     ]
     profiles = _profiles(spark, rows, schema)
     c1 = profiles.where("cluster_id = 'c1'").collect()[0]
-    assert (c1.writers, c1.first_year) == (["chris martin", "guy berryman"], 2000)
+    assert (c1.writers, c1.first_year) == (both, 2000)
     rel = _relations(group_works(profiles))
     assert rel["c2"] == (rel["c1"][0], "cover")
-    assert rel["c3"][0] != rel["c1"][0] and rel["c3"][1] == "original"
+    for other in ("c3", "c4"):
+        assert rel[other][0] != rel["c1"][0] and rel[other][1] == "original"
 
 
 def test_a_prolific_writer_ties_a_title_only_with_a_second_shared_writer():
@@ -238,3 +244,34 @@ def test_a_prolific_writer_ties_a_title_only_with_a_second_shared_writer():
     work = {cluster: w for w, cluster, _, _ in works}
     # c2 and c3 share two writers: still one song; c1 shares only the prolific one.
     assert work["c2"] == work["c3"] != work["c1"]
+
+
+def test_semantic_metrics_count_record_pairs_links_and_kinds(spark):
+    from evaluation.semantics import evaluate_semantics
+
+    records = spark.createDataFrame(
+        [
+            ("r1", "c1", "audio", "t1", "w1", "original"),
+            ("r2", "c1", "audio", "t1", "w1", "original"),
+            ("r3", "c2", "audio", "t2", "w1", "live"),
+            ("r4", "c3", "audio", "t3", "w2", "original"),
+            ("v1", "c9", "video", "t1", "w1", "original"),
+            ("v2", "c8", "video", "t3", "w2", "original"),
+        ],
+        "record_id string, cluster_id string, kind_norm string, true_recording_id string, "
+        "true_work_id string, true_version string",
+    )
+    works = spark.createDataFrame(
+        [("W", "c1", "original", 1.0), ("W", "c2", "live", 1.0), ("W", "c3", "cover", 1.0)],
+        "work_id string, cluster_id string, relation string, confidence double",
+    )
+    links = spark.createDataFrame(
+        [("c9", "c1"), ("c8", "c2")], "video_cluster_id string, cluster_id string"
+    )
+    m = evaluate_semantics(records, works, links)
+    # Work pairs: 6 predicted (r1..r4 in one work), 3 true (r1, r2, r3), all 3 found.
+    assert (m["works_precision"], m["works_recall"]) == (0.5, 1.0)
+    # c9 -> c1 is right, c8 -> c2 is wrong (c8 carries t3, held by c3).
+    assert (m["video_precision"], m["video_recall"]) == (0.5, 0.5)
+    # c3 is an original, not a cover.
+    assert m["relation_accuracy"] == 2 / 3
