@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pyarrow as pa
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import BooleanType, LongType, StructField, StructType
 
 from blocking.embedding import above_floor, describe_embedding, embed_records, embedding_band_keys
 from blocking.exact_keys import exact_keys
@@ -156,8 +157,9 @@ EVIDENCE_COLUMNS = tuple(f"{c}_{s}" for c in EVIDENCE for s in ("l", "r"))
 
 
 def record_index(records: DataFrame) -> DataFrame:
-    """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, and the
-    `EVIDENCE` columns: `t` (the shingled text), `tt` (the title's), `duration_s`.
+    """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, the
+    `EVIDENCE` columns: `t` (the shingled text), `tt` (the title's), `duration_s`,
+    and `tid`, a 64-bit hash of (kind, text, title) that records of one text share.
     Pairs are joined and grouped on `rid`: two longs per row instead of two
     id strings is most of the pair stage's cost at scale. Raises if two
     record ids share a hash (about 1 in 30 million at a million records)."""
@@ -168,7 +170,7 @@ def record_index(records: DataFrame) -> DataFrame:
         shingled_text().alias("t"),
         title_text().alias("tt"),
         "duration_s",
-    )
+    ).withColumn("tid", F.xxhash64("kind_norm", "t", "tt"))
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
         raise RuntimeError(
@@ -199,26 +201,34 @@ def named_pairs(by_id: DataFrame, index: DataFrame, evidence: bool = True) -> Da
     `blocked_by` (sorted names), and with `evidence` both records'
     `EVIDENCE_COLUMNS`."""
     carried = EVIDENCE if evidence else ()
-    side = {
-        s: index.select(
-            F.col("rid").alias(f"rid_{s}"),
-            F.col("record_id").alias(f"id_{s}"),
-            *[F.col(c).alias(f"{c}_{s}_") for c in carried],
-        )
-        for s in ("l", "r")
-    }
-    named = by_id.join(side["l"], "rid_l").join(side["r"], "rid_r")
-    swap = F.col("id_l") > F.col("id_r")
+    return _oriented(_with_sides(by_id, index, ["record_id", *carried]), carried)
 
-    def pick(name: str, first: str, second: str) -> Column:
-        return F.when(swap, F.col(f"{name}_{second}")).otherwise(F.col(f"{name}_{first}"))
+
+def _with_sides(by_id: DataFrame, index: DataFrame, columns: list[str]) -> DataFrame:
+    """`by_id` joined to both records' `columns` from `index`, as `<c>_l`, `<c>_r`."""
+    for s in ("l", "r"):
+        side = index.select(
+            F.col("rid").alias(f"rid_{s}"), *[F.col(c).alias(f"{c}_{s}") for c in columns]
+        )
+        by_id = by_id.join(side, f"rid_{s}")
+    return by_id
+
+
+def _oriented(named: DataFrame, carried: tuple[str, ...] | list[str]) -> DataFrame:
+    """Pairs with both sides' `record_id` and `carried` -> `record_id_l` <
+    `record_id_r`, `blocked_by`, and `carried` swapped with their records."""
+    swap = F.col("record_id_l") > F.col("record_id_r")
+
+    def pick(name: str, side: str) -> Column:
+        other = "r" if side == "l" else "l"
+        return F.when(swap, F.col(f"{name}_{other}")).otherwise(F.col(f"{name}_{side}"))
 
     return named.select(
-        pick("id", "l", "r").alias("record_id_l"),
-        pick("id", "r", "l").alias("record_id_r"),
+        pick("record_id", "l").alias("record_id_l"),
+        pick("record_id", "r").alias("record_id_r"),
         _blocker_names(F.col("mask")).alias("blocked_by"),
-        *[pick(f"{c}", "l_", "r_").alias(f"{c}_l") for c in carried],
-        *[pick(f"{c}", "r_", "l_").alias(f"{c}_r") for c in carried],
+        *[pick(c, "l").alias(f"{c}_l") for c in carried],
+        *[pick(c, "r").alias(f"{c}_r") for c in carried],
     )
 
 
@@ -231,61 +241,87 @@ def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
 def minhash_pairs(
     index: DataFrame, cfg: MinHashConfig, max_block_size: int
 ) -> tuple[DataFrame, SkewReport]:
-    """MinHash pairs (`rid_l` < `rid_r`, `mask`), computed once per distinct text.
+    """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
+    per distinct text.
 
     Feeds repeat the same normalised title and artist (a generated 100k
     catalogue holds 2.8 records per text), and the band join grows with the
     square of that. So texts are keyed, guarded (a block's size counts its
     records), joined and held to the Jaccard floor as texts; only the pairs
     that survive are expanded to their records. Records sharing one text pair
-    with each other (Jaccard 1), unless there are more than `max_block_size`."""
-    texts = index.filter(F.length("t") > 0).select(
-        "rid", "kind_norm", "t", F.xxhash64("kind_norm", "t").alias("tid")
-    )
+    with each other (Jaccard 1), unless there are more than `max_block_size`.
+    `titles_agree`: the titles reach `cfg.title_floor` (what `plausible` asks
+    of a pair whose lengths differ), decided per text pair too."""
+    texts = index.filter(F.length("t") > 0).select("rid", "kind_norm", "t", "tt", "tid")
     distinct = texts.groupBy("tid", "kind_norm").agg(
-        F.first("t").alias("_text"), F.count("*").alias("members")
+        F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")
     )
     keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
     kept, report = guard_skew(keys, max_block_size, members="members")
     left = kept.select(F.col("tid").alias("tid_l"), "key_id")
     right = kept.select(F.col("tid").alias("tid_r"), "key_id")
-    text_of = distinct.select("tid", "_text")
+    text_of = distinct.select("tid", "_text", "tt")
     candidates = (
         left.join(right, "key_id")
         .filter(F.col("tid_l") < F.col("tid_r"))
         .select("tid_l", "tid_r")
         .distinct()
-        .join(text_of.withColumnsRenamed({"tid": "tid_l", "_text": "t_l"}), "tid_l")
-        .join(text_of.withColumnsRenamed({"tid": "tid_r", "_text": "t_r"}), "tid_r")
+        .join(text_of.withColumnsRenamed({"tid": "tid_l", "_text": "t_l", "tt": "tt_l"}), "tid_l")
+        .join(text_of.withColumnsRenamed({"tid": "tid_r", "_text": "t_r", "tt": "tt_r"}), "tid_r")
     )
-    size, floor = cfg.shingle_size, cfg.similarity_floor
+    size, floor, title_floor = cfg.shingle_size, cfg.similarity_floor, cfg.title_floor
+    schema = StructType(
+        [StructField("tid_l", LongType()), StructField("tid_r", LongType())]
+        + [StructField("titles_agree", BooleanType())]
+    )
 
     def similar(batches):
         for batch in batches:
-            columns = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
-            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(*columns, strict=True)]
-            yield batch.filter(pa.array(kept, pa.bool_()))
+            t_l, t_r, tt_l, tt_r = (
+                batch.column(c).to_pylist() for c in ("t_l", "t_r", "tt_l", "tt_r")
+            )
+            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(t_l, t_r, strict=True)]
+            mask = pa.array(kept, pa.bool_())
+            titles = [
+                jaccard_of(a, b, size) >= title_floor
+                for a, b, k in zip(tt_l, tt_r, kept, strict=True)
+                if k
+            ]
+            yield pa.RecordBatch.from_arrays(
+                [
+                    batch.column("tid_l").filter(mask),
+                    batch.column("tid_r").filter(mask),
+                    pa.array(titles, pa.bool_()),
+                ],
+                schema=pa.schema(
+                    [("tid_l", pa.int64()), ("tid_r", pa.int64()), ("titles_agree", pa.bool_())]
+                ),
+            )
 
-    text_pairs = candidates.mapInArrow(similar, candidates.schema).select("tid_l", "tid_r")
+    text_pairs = candidates.mapInArrow(similar, schema)
     members = texts.select("tid", "rid")
     across = (
         text_pairs.join(members.withColumnsRenamed({"tid": "tid_l", "rid": "a"}), "tid_l")
         .join(members.withColumnsRenamed({"tid": "tid_r", "rid": "b"}), "tid_r")
-        .select("a", "b")
+        .select("a", "b", "titles_agree")
     )
     small = distinct.filter((F.col("members") > 1) & (F.col("members") <= max_block_size)).select(
-        "tid"
+        "tid", (F.length("tt") > 0).alias("titles_agree")
     )
+    # One text: the same title, whose shingles agree with themselves if it has any.
     same = (
         members.join(small, "tid")
         .withColumnRenamed("rid", "a")
         .join(members.withColumnRenamed("rid", "b"), "tid")
         .filter(F.col("a") < F.col("b"))
-        .select("a", "b")
+        .select("a", "b", "titles_agree")
     )
     bit = F.lit(1 << BLOCKERS.index(MINHASH))
     pairs = across.unionByName(same).select(
-        F.least("a", "b").alias("rid_l"), F.greatest("a", "b").alias("rid_r"), bit.alias("mask")
+        F.least("a", "b").alias("rid_l"),
+        F.greatest("a", "b").alias("rid_r"),
+        bit.alias("mask"),
+        "titles_agree",
     )
     return pairs, report
 
@@ -301,13 +337,13 @@ def candidate_pairs(
     kept, report = guard_skew(
         keys.filter(F.col("blocker") != MINHASH), cfg.max_block_size, caps=cfg.block_size_caps
     )
-    by_id = key_pairs(kept)
+    by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
     if cfg.minhash.enabled:
         by_minhash, minhash_report = minhash_pairs(index, cfg.minhash, cfg.max_block_size)
         by_id = (
             by_id.unionByName(by_minhash)
             .groupBy("rid_l", "rid_r")
-            .agg(F.bit_or("mask").alias("mask"))
+            .agg(F.bit_or("mask").alias("mask"), F.bool_or("titles_agree").alias("titles_agree"))
         )
         report = report.merged(minhash_report)
     pairs = _named_plausible(by_id, index, cfg)
@@ -335,15 +371,70 @@ def _loose_only(mask: Column) -> Column:
 
 
 def _named_plausible(by_id: DataFrame, index: DataFrame, cfg: BlockingConfig) -> DataFrame:
-    """`named_pairs` held to `drop_implausible`. Only pairs that nothing but
-    `LOOSE_KEYS` proposed can fail it, so only they are joined to their
-    texts and go through Python; the rest are named with their ids alone.
-    At 1M records the evidence joins over every pair were most of blocking."""
+    """`named_pairs` held to the rules of `drop_implausible`. Only pairs that
+    nothing but `LOOSE_KEYS` proposed can fail them; the rest are named with
+    their ids alone."""
     # Checkpointed: both halves read it, and it is a join and an aggregation.
     by_id = by_id.localCheckpoint()
     loose = _loose_only(F.col("mask"))
-    checked = drop_implausible(named_pairs(by_id.where(loose), index), cfg)
-    return named_pairs(by_id.where(~loose), index, evidence=False).unionByName(checked)
+    strict = named_pairs(by_id.where(~loose), index, evidence=False)
+    return strict.unionByName(_plausible_loose(by_id.where(loose), index, cfg))
+
+
+def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) -> DataFrame:
+    """Loose-only pairs (`rid_l`, `rid_r`, `mask`, `titles_agree`) -> the named
+    ones `drop_implausible` would keep, decided without carrying texts per pair.
+
+    At 1M records about 8M pairs reach here; joining their texts and judging
+    them one by one in Python was most of blocking. But a MinHash pair cleared
+    the similarity floor as a text pair and knows whether its titles agree
+    (`minhash_pairs`), so it needs only the two lengths; and a pair of two
+    credited records that only `title_duration` proposed needs the Jaccard of
+    two texts, which is computed once per distinct text pair."""
+    mh = cfg.minhash
+    minhash_bit = 1 << BLOCKERS.index(MINHASH)
+    named = _with_sides(
+        pairs,
+        index.withColumn("credited", F.length("t") > F.length("tt")),
+        ["record_id", "tid", "duration_s", "credited"],
+    )
+    only_minhash = F.col("mask") == minhash_bit
+    d_l, d_r = F.col("duration_s_l"), F.col("duration_s_r")
+    lengths_agree = d_l.isNull() | d_r.isNull() | (F.abs(d_l - d_r) <= mh.max_duration_gap_s)
+    # A pair MinHash proposed (too) has texts at its similarity floor already.
+    by_minhash = F.col("mask").bitwiseAND(minhash_bit) != 0
+    cleared = by_minhash if cfg.text_floor <= mh.similarity_floor else F.lit(False)
+    needs_text = (
+        ~only_minhash
+        & F.col("credited_l")
+        & F.col("credited_r")
+        & ~cleared
+        & F.lit(cfg.text_floor > 0)
+    )
+    plausible_now = F.when(only_minhash, F.col("titles_agree") | lengths_agree).otherwise(
+        ~needs_text
+    )
+    to_check = named.where(needs_text)
+    text_of = index.groupBy("tid").agg(F.first("t").alias("t"))
+    checks = (
+        to_check.select("tid_l", "tid_r")
+        .distinct()
+        .join(text_of.withColumnsRenamed({"tid": "tid_l", "t": "t_l"}), "tid_l")
+        .join(text_of.withColumnsRenamed({"tid": "tid_r", "t": "t_r"}), "tid_r")
+    )
+    size, floor = mh.shingle_size, cfg.text_floor
+
+    def similar(batches):
+        for batch in batches:
+            columns = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
+            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(*columns, strict=True)]
+            yield batch.filter(pa.array(kept, pa.bool_()))
+
+    similar_texts = checks.mapInArrow(similar, checks.schema).select("tid_l", "tid_r")
+    kept = named.where(plausible_now).unionByName(
+        to_check.join(similar_texts, ["tid_l", "tid_r"], "left_semi")
+    )
+    return _oriented(kept, ())
 
 
 def _plausible_pair(blocked_by, t_l, t_r, tt_l, tt_r, d_l, d_r, cfg: BlockingConfig) -> bool:
