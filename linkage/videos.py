@@ -43,7 +43,8 @@ def _squashed(artist: Column) -> Column:
 
 
 def _close(a: Column, b: Column, max_edits: int) -> Column:
-    return F.coalesce(F.levenshtein(a, b) <= max_edits, F.lit(False))
+    # With a threshold Spark stops counting past it (-1): most candidates are far apart.
+    return F.coalesce(F.levenshtein(a, b, max_edits) >= 0, F.lit(False))
 
 
 def link_videos(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
@@ -76,16 +77,13 @@ def link_videos(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
     v_ver = F.coalesce(F.col("v_version"), F.lit("original"))
     a_ver = F.coalesce(F.col("a_version"), F.lit("original"))
     version_match = F.when(v_ver.isin(*_ORIGINAL), a_ver.isin(*_ORIGINAL)).otherwise(v_ver == a_ver)
+    # Held to the threshold before the duplicates are dropped: at 1M records a
+    # common title pairs a video with thousands of audio clusters, and almost
+    # none of them reach it (10M candidates for 75k videos).
     scored = (
         by_title.unionByName(by_artist)
-        .dropDuplicates(["video_cluster_id", "cluster_id"])
         .withColumn("same_artist", same_artist)
         .withColumn("duration_diff_s", diff)
-        .withColumn("version_match", version_match)
-        .withColumn(
-            "_edits",
-            F.levenshtein("v_title", "a_title") + F.levenshtein("v_artist", "a_artist"),
-        )
         .withColumn(
             "confidence",
             F.when(_close(F.col("v_title"), F.col("a_title"), edits), 0.5).otherwise(0.0)
@@ -95,6 +93,12 @@ def link_videos(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
             ).otherwise(0.0),
         )
         .where(F.col("confidence") >= cfg.video_link_threshold)
+        .dropDuplicates(["video_cluster_id", "cluster_id"])
+        .withColumn("version_match", version_match)
+        .withColumn(
+            "_edits",
+            F.levenshtein("v_title", "a_title") + F.levenshtein("v_artist", "a_artist"),
+        )
     )
     best = Window.partitionBy("video_cluster_id").orderBy(
         F.desc("version_match"),
