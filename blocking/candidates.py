@@ -298,8 +298,12 @@ def minhash_pairs(
                 ),
             )
 
-    text_pairs = candidates.mapInArrow(similar, schema)
-    members = texts.select("tid", "rid")
+    # Sort-merge joins for the pairs of texts: at 1M records a full run once
+    # failed while building a broadcast table in this part of blocking ("Not
+    # enough memory to build and broadcast the table", driver 4g; not
+    # reproduced alone), and these sides hold millions of rows.
+    text_pairs = candidates.mapInArrow(similar, schema).hint("merge")
+    members = texts.select("tid", "rid").hint("merge")
     across = (
         text_pairs.join(members.withColumnsRenamed({"tid": "tid_l", "rid": "a"}), "tid_l")
         .join(members.withColumnsRenamed({"tid": "tid_r", "rid": "b"}), "tid_r")
@@ -430,7 +434,9 @@ def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) ->
             kept = [jaccard_of(a, b, size) >= floor for a, b in zip(*columns, strict=True)]
             yield batch.filter(pa.array(kept, pa.bool_()))
 
-    similar_texts = checks.mapInArrow(similar, checks.schema).select("tid_l", "tid_r")
+    similar_texts = (
+        checks.mapInArrow(similar, checks.schema).select("tid_l", "tid_r").hint("merge")
+    )
     kept = named.where(plausible_now).unionByName(
         to_check.join(similar_texts, ["tid_l", "tid_r"], "left_semi")
     )

@@ -111,9 +111,16 @@ class BlockingConfig(_Section):
     # number, year, length) is shared by coincidence, more so the larger the
     # catalogue: at 1M generated records `track_year_duration` alone proposed
     # 2.0M pairs, 3 of them true. On MusicBrainz 20K every true pair only it
-    # finds sits in a block of at most 5 (bench/results/scale.md).
+    # finds sits in a block of at most 5 (bench/results/scale.md). One
+    # artist's records of about one length, or one album position, are a
+    # recording's copies in a few feeds; at 1M generated records their larger
+    # blocks were the artist's other songs (822k pairs, 60 of them true).
     block_size_caps: dict[ExactKey, Annotated[int, Field(ge=2)]] = Field(
-        default_factory=lambda: {"track_year_duration": 5}
+        default_factory=lambda: {
+            "track_year_duration": 5,
+            "album_track_duration": 5,
+            "artist_duration": 10,
+        }
     )
     # A pair proposed only by keys that let the artist differ (title_duration,
     # MinHash) needs this Jaccard of its title+artist shingles, unless a
