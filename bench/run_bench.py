@@ -24,6 +24,7 @@ import argparse
 import json
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -143,11 +144,15 @@ def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: st
 def run_baseline(
     name: str, path: str, fmt: str, truth: str | None, py: str, timeout: float
 ) -> dict:
+    path = str(Path(path).resolve())
     cmd = [py, str(BASELINE), "--input", path, "--format", fmt, "--threads", "2", "--no-sweep"]
     if truth:
         cmd += ["--truth-col", truth]
+    # DuckDB spills into `.tmp` under its working directory, and a run stopped
+    # at the timeout leaves it there: at 1M records that was 56 GB in the repo.
     try:
-        r = measured_run(cmd, ROOT, timeout=timeout)
+        with tempfile.TemporaryDirectory(prefix="splink-duckdb-") as scratch:
+            r = measured_run(cmd, Path(scratch), timeout=timeout)
     except DidNotFinish as exc:
         return {
             "tool": "splink-duckdb",
