@@ -18,16 +18,17 @@ Added columns (see `catalog.schema.NORMALISED_COLUMNS`):
 | writer_names  | array<string> | songwriters, folded as artist names are (empty: no credit) |
 | parse_issues  | array<string> | raw columns whose value could not be parsed (now null)     |
 
-Runs as one vectorised `mapInPandas` pass on the executors.
+Runs as one `mapInArrow` pass on the executors.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pandas as pd
+import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import (
     ArrayType,
     DoubleType,
@@ -136,22 +137,27 @@ _INPUTS = (
 def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
     """`df` (catalog schema, raw text) plus the normalised columns."""
     out_schema = StructType(df.schema.fields + NORMALISED_FIELDS)
-    names = [f.name for f in NORMALISED_FIELDS]
+    added_schema = to_arrow_schema(StructType(NORMALISED_FIELDS))
 
-    def run(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+    # Arrow in, Arrow out: the rows are parsed in Python either way, and going
+    # through pandas cost a conversion of every column (and of the list
+    # columns, object by object) on both sides.
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            columns = [batch[c].tolist() for c in (*_INPUTS, "writers")]
+            columns = [batch.column(c).to_pylist() for c in (*_INPUTS, "writers")]
             rows = [
                 normalise_values(*values, cfg, writers=writers)
                 for *values, writers in zip(*columns, strict=True)
             ]
-            added = pd.DataFrame.from_records(rows, columns=names, index=batch.index)
-            added["year"] = added["year"].astype("Int32")
-            added["track_no"] = added["track_no"].astype("Int32")
-            added["duration_s"] = added["duration_s"].astype("float64")
-            yield pd.concat([batch, added], axis=1)
+            added = [
+                pa.array([row[i] for row in rows], type=field.type)
+                for i, field in enumerate(added_schema)
+            ]
+            yield pa.RecordBatch.from_arrays(
+                [*batch.columns, *added], names=[*batch.schema.names, *added_schema.names]
+            )
 
-    return df.mapInPandas(run, out_schema)
+    return df.mapInArrow(run, out_schema)
 
 
 def parse_issue_counts(records: DataFrame) -> dict[str, int]:
