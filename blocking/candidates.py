@@ -23,6 +23,7 @@ from blocking.minhash import (
 from blocking.minhash import (
     band_keys,
     jaccard_of,
+    jaccards,
     lsh_threshold,
     minhash_band_keys,
     plausible,
@@ -86,7 +87,10 @@ def guard_skew(
     `members`: a column holding how many records each row stands for (a row
     per distinct text); by default a row is one record. `caps`: a lower
     limit for some blockers, by name."""
-    keyed = keys.withColumn("key_id", key_id())
+    # Checkpointed: the sizes, the examples and the kept rows all read it, and
+    # computing it again (the keys of every record, for MinHash its
+    # signatures) cost more than keeping it (at 1M records, ~45 s of a run).
+    keyed = keys.withColumn("key_id", key_id()).localCheckpoint()
     size = F.count("*") if members is None else F.sum(members)
     limit = F.lit(max_block_size)
     for blocker, cap in sorted((caps or {}).items()):
@@ -171,6 +175,8 @@ def record_index(records: DataFrame) -> DataFrame:
         title_text().alias("tt"),
         "duration_s",
     ).withColumn("tid", F.xxhash64("kind_norm", "t", "tt"))
+    # Checkpointed: every part of blocking reads it, some twice.
+    index = index.localCheckpoint()
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
         raise RuntimeError(
@@ -256,6 +262,8 @@ def minhash_pairs(
     distinct = texts.groupBy("tid", "kind_norm").agg(
         F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")
     )
+    # Checkpointed: read five times below, and an aggregation of strings.
+    distinct = distinct.localCheckpoint()
     keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
     kept, report = guard_skew(keys, max_block_size, members="members")
     left = kept.select(F.col("tid").alias("tid_l"), "key_id")
@@ -277,21 +285,15 @@ def minhash_pairs(
 
     def similar(batches):
         for batch in batches:
-            t_l, t_r, tt_l, tt_r = (
-                batch.column(c).to_pylist() for c in ("t_l", "t_r", "tt_l", "tt_r")
-            )
-            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(t_l, t_r, strict=True)]
-            mask = pa.array(kept, pa.bool_())
-            titles = [
-                jaccard_of(a, b, size) >= title_floor
-                for a, b, k in zip(tt_l, tt_r, kept, strict=True)
-                if k
-            ]
+            t_l, t_r = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
+            kept = pa.array(jaccards(t_l, t_r, size) >= floor)
+            tt_l, tt_r = (batch.column(c).filter(kept).to_pylist() for c in ("tt_l", "tt_r"))
+            titles = jaccards(tt_l, tt_r, size) >= title_floor
             yield pa.RecordBatch.from_arrays(
                 [
-                    batch.column("tid_l").filter(mask),
-                    batch.column("tid_r").filter(mask),
-                    pa.array(titles, pa.bool_()),
+                    batch.column("tid_l").filter(kept),
+                    batch.column("tid_r").filter(kept),
+                    pa.array(titles),
                 ],
                 schema=pa.schema(
                     [("tid_l", pa.int64()), ("tid_r", pa.int64()), ("titles_agree", pa.bool_())]
@@ -430,13 +432,10 @@ def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) ->
 
     def similar(batches):
         for batch in batches:
-            columns = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
-            kept = [jaccard_of(a, b, size) >= floor for a, b in zip(*columns, strict=True)]
-            yield batch.filter(pa.array(kept, pa.bool_()))
+            t_l, t_r = (batch.column(c).to_pylist() for c in ("t_l", "t_r"))
+            yield batch.filter(pa.array(jaccards(t_l, t_r, size) >= floor))
 
-    similar_texts = (
-        checks.mapInArrow(similar, checks.schema).select("tid_l", "tid_r").hint("merge")
-    )
+    similar_texts = checks.mapInArrow(similar, checks.schema).select("tid_l", "tid_r").hint("merge")
     kept = named.where(plausible_now).unionByName(
         to_check.join(similar_texts, ["tid_l", "tid_r"], "left_semi")
     )

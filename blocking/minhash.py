@@ -174,6 +174,70 @@ def jaccard_of(left: str | None, right: str | None, size: int) -> float:
     return common / (len(a) + len(b) - common)
 
 
+# Shingles of up to `_PACKED_MAX` characters of the Basic Multilingual Plane
+# pack exactly, with the index of their text, into one int64: 16 bits a
+# character, `_OWNER_BITS` for the text. So `jaccards` compares shingles
+# themselves, not hashes of them, as sorted int64 sets (what numpy does fastest).
+_PACKED_MAX = 3
+_CHAR_BITS = 16
+_OWNER_BITS = 64 - 1 - _CHAR_BITS * _PACKED_MAX
+_PAIRS_PER_CHUNK = (1 << _OWNER_BITS) - 1
+
+
+def _shingle_sets(texts: list[str], size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's distinct shingles as sorted int64 (text index in the high
+    bits, then the shingle's characters), and which texts hold a character
+    beyond the BMP (their shingles here are not exact). `texts`: non-empty,
+    fewer than 2**_OWNER_BITS."""
+    padded = [_padded(t, size) for t in texts]
+    buf = np.frombuffer(chr(_SEPARATOR).join(padded).encode("utf-32-le"), dtype=np.uint32)
+    lengths = np.fromiter((len(t) + 1 for t in padded), dtype=np.int64, count=len(padded))
+    position_owner = np.repeat(np.arange(len(padded), dtype=np.int64), lengths)
+    wide = np.zeros(len(padded), dtype=bool)
+    wide[position_owner[: len(buf)][(buf >> _CHAR_BITS) != 0]] = True
+    buf = (buf & ((1 << _CHAR_BITS) - 1)).astype(np.int64)
+    n = len(buf) - size + 1
+    code = np.zeros(n, dtype=np.int64)
+    valid = np.ones(n, dtype=bool)
+    for j in range(size):
+        window = buf[j : j + n]
+        valid &= window != _SEPARATOR
+        code = (code << _CHAR_BITS) | window
+    owner = position_owner[:n]
+    keys = np.sort((owner[valid] << (_CHAR_BITS * _PACKED_MAX)) | code[valid])
+    return keys[np.r_[True, keys[1:] != keys[:-1]]], wide
+
+
+def jaccards(left: list[str | None], right: list[str | None], size: int) -> np.ndarray:
+    """`jaccard_of` for many pairs at once (float64, one per pair), exact.
+
+    Candidate checks judge millions of text pairs, and one pair at a time in
+    Python was most of their cost. Shingles longer than `_PACKED_MAX`, and
+    texts with a character beyond the BMP, take `jaccard_of`."""
+    if len(left) != len(right):
+        raise ValueError("jaccards: both sides need one text per pair")
+    out = np.zeros(len(left), dtype=np.float64)
+    both = np.flatnonzero([bool(a) and bool(b) for a, b in zip(left, right, strict=True)])
+    if size > _PACKED_MAX:
+        out[both] = [jaccard_of(left[i], right[i], size) for i in both]
+        return out
+    shift = _CHAR_BITS * _PACKED_MAX
+    for lo in range(0, len(both), _PAIRS_PER_CHUNK):
+        chunk = both[lo : lo + _PAIRS_PER_CHUNK]
+        (set_l, wide_l), (set_r, wide_r) = (
+            _shingle_sets([texts[i] for i in chunk], size) for texts in (left, right)
+        )
+        sizes = [np.bincount(s >> shift, minlength=len(chunk)) for s in (set_l, set_r)]
+        merged = np.sort(np.concatenate((set_l, set_r)))
+        shared = merged[1:][merged[1:] == merged[:-1]]
+        common = np.bincount(shared >> shift, minlength=len(chunk))
+        union = sizes[0] + sizes[1] - common
+        out[chunk] = np.where(union > 0, common / np.maximum(union, 1), 0.0)
+        for i in chunk[wide_l | wide_r]:
+            out[i] = jaccard_of(left[i], right[i], size)
+    return out
+
+
 def plausible(
     text_l: str | None,
     text_r: str | None,

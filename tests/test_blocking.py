@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from blocking import candidate_pairs, guard_skew, lsh_threshold
-from blocking.minhash import BandHasher, jaccard_of, plausible, shingle_hash, shingles
+from blocking.minhash import BandHasher, jaccard_of, jaccards, plausible, shingle_hash, shingles
 from catalog.normalise import normalise
 from conf.config import MinHashConfig, load_config
 from tests.helpers import catalog
@@ -56,6 +56,33 @@ def test_jaccard_of_counts_shared_shingles():
     assert jaccard_of("abc", "", 3) == 0.0
     # " abcd " and " abce ": 4 shingles each, " ab", "abc" shared
     assert jaccard_of("abcd", "abce", 3) == pytest.approx(2 / 6)
+
+
+@pytest.mark.parametrize("size", [2, 3, 4])
+def test_batched_jaccards_equal_the_one_pair_reference(size):
+    texts = [
+        "abc",
+        "abcd",
+        "abce",
+        "",
+        None,
+        "a",
+        "aaaa",
+        "sky" * 9,
+        "rainsky",
+        "sigur rós",
+        "日本語の歌",
+        "😀dance",
+        "dance😀",
+        "ü€x",
+        "x",
+    ]
+    left = [a for a in texts for _ in texts]
+    right = [b for _ in texts for b in texts]
+    expected = [jaccard_of(a, b, size) for a, b in zip(left, right, strict=True)]
+    assert jaccards(left, right, size).tolist() == expected
+    # A text beyond the BMP must not bend its batch-mates' figures.
+    assert jaccards(["😀ab", "abcd"], ["😀ab", "abce"], size)[1] == jaccard_of("abcd", "abce", size)
 
 
 def test_minhash_pairs_below_the_jaccard_floor_are_dropped(spark):
