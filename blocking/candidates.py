@@ -7,7 +7,7 @@ Records of different kinds (audio, video) are never paired here.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -31,6 +31,17 @@ from blocking.minhash import (
     title_text,
 )
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
+from runtime.cache import JobCache
+
+# What keeps an intermediate table that several parts read: `candidate_pairs`
+# caches them until its pairs are materialised, then releases them (held to
+# the end of a 1M run they crowded later stages' caches out of memory).
+# Called alone, a function keeps nothing and recomputes.
+Keep = Callable[[DataFrame], DataFrame]
+
+
+def _no_keep(df: DataFrame) -> DataFrame:
+    return df
 
 
 @dataclass(frozen=True)
@@ -79,6 +90,7 @@ def guard_skew(
     max_block_size: int,
     members: str | None = None,
     caps: Mapping[str, int] | None = None,
+    keep: Keep = _no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
     shared by thousands of records would make a quadratic join and propose
@@ -86,11 +98,11 @@ def guard_skew(
     blockers. Returns the kept rows (with their `key_id`) and what was dropped.
     `members`: a column holding how many records each row stands for (a row
     per distinct text); by default a row is one record. `caps`: a lower
-    limit for some blockers, by name."""
-    # Checkpointed: the sizes, the examples and the kept rows all read it, and
+    limit for some blockers, by name. `keep`: see `Keep`."""
+    # Kept: the sizes, the examples and the kept rows all read it, and
     # computing it again (the keys of every record, for MinHash its
     # signatures) cost more than keeping it (at 1M records, ~45 s of a run).
-    keyed = keys.withColumn("key_id", key_id()).localCheckpoint()
+    keyed = keep(keys.withColumn("key_id", key_id()))
     size = F.count("*") if members is None else F.sum(members)
     limit = F.lit(max_block_size)
     for blocker, cap in sorted((caps or {}).items()):
@@ -103,8 +115,9 @@ def guard_skew(
         .agg(size.alias("block_size"))
         .filter(F.col("block_size") > limit)
         .drop("blocker")
-        .cache()
     )
+    # Read three times below; small (one row per dropped key).
+    oversized = oversized.cache() if keep is _no_keep else keep(oversized)
     summary = oversized.agg(
         F.count("*").alias("n"),
         F.coalesce(F.sum("block_size"), F.lit(0)).alias("members"),
@@ -160,7 +173,7 @@ EVIDENCE = ("t", "tt", "duration_s")
 EVIDENCE_COLUMNS = tuple(f"{c}_{s}" for c in EVIDENCE for s in ("l", "r"))
 
 
-def record_index(records: DataFrame) -> DataFrame:
+def record_index(records: DataFrame, keep: Keep = _no_keep) -> DataFrame:
     """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, the
     `EVIDENCE` columns: `t` (the shingled text), `tt` (the title's), `duration_s`,
     and `tid`, a 64-bit hash of (kind, text, title) that records of one text share.
@@ -175,8 +188,8 @@ def record_index(records: DataFrame) -> DataFrame:
         title_text().alias("tt"),
         "duration_s",
     ).withColumn("tid", F.xxhash64("kind_norm", "t", "tt"))
-    # Checkpointed: every part of blocking reads it, some twice.
-    index = index.localCheckpoint()
+    # Kept: every part of blocking reads it, some twice.
+    index = keep(index)
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
         raise RuntimeError(
@@ -245,7 +258,7 @@ def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
 
 
 def minhash_pairs(
-    index: DataFrame, cfg: MinHashConfig, max_block_size: int
+    index: DataFrame, cfg: MinHashConfig, max_block_size: int, keep: Keep = _no_keep
 ) -> tuple[DataFrame, SkewReport]:
     """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
     per distinct text.
@@ -262,10 +275,10 @@ def minhash_pairs(
     distinct = texts.groupBy("tid", "kind_norm").agg(
         F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")
     )
-    # Checkpointed: read five times below, and an aggregation of strings.
-    distinct = distinct.localCheckpoint()
+    # Kept: read five times below, and an aggregation of strings.
+    distinct = keep(distinct)
     keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
-    kept, report = guard_skew(keys, max_block_size, members="members")
+    kept, report = guard_skew(keys, max_block_size, members="members", keep=keep)
     left = kept.select(F.col("tid").alias("tid_l"), "key_id")
     right = kept.select(F.col("tid").alias("tid_r"), "key_id")
     text_of = distinct.select("tid", "_text", "tt")
@@ -337,28 +350,41 @@ def candidate_pairs(
 ) -> tuple[DataFrame, SkewReport]:
     """Candidate pairs for `records` (normalised), and what the skew guard did.
     `keys`: the exact keys when the caller already has them (MinHash rows in
-    them are ignored: MinHash pairs come from `minhash_pairs`, per text)."""
-    index = record_index(records)
-    keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
-    kept, report = guard_skew(
-        keys.filter(F.col("blocker") != MINHASH), cfg.max_block_size, caps=cfg.block_size_caps
-    )
-    by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
-    if cfg.minhash.enabled:
-        by_minhash, minhash_report = minhash_pairs(index, cfg.minhash, cfg.max_block_size)
-        by_id = (
-            by_id.unionByName(by_minhash)
-            .groupBy("rid_l", "rid_r")
-            .agg(F.bit_or("mask").alias("mask"), F.bool_or("titles_agree").alias("titles_agree"))
+    them are ignored: MinHash pairs come from `minhash_pairs`, per text).
+
+    The pairs come back cached and counted (the tables blocking kept on the
+    way are released by then): `unpersist()` them when done."""
+    with JobCache() as scratch:
+        index = record_index(records, scratch)
+        keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
+        kept, report = guard_skew(
+            keys.filter(F.col("blocker") != MINHASH),
+            cfg.max_block_size,
+            caps=cfg.block_size_caps,
+            keep=scratch,
         )
-        report = report.merged(minhash_report)
-    pairs = _named_plausible(by_id, index, cfg)
-    if cfg.embedding.enabled:
-        by_embedding, embedding_report = embedding_pairs(
-            records, cfg.embedding, cfg.max_block_size, index
-        )
-        pairs = union_pairs(pairs, by_embedding.drop("cosine"))
-        report = report.merged(embedding_report)
+        by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
+        if cfg.minhash.enabled:
+            by_minhash, minhash_report = minhash_pairs(
+                index, cfg.minhash, cfg.max_block_size, scratch
+            )
+            by_id = (
+                by_id.unionByName(by_minhash)
+                .groupBy("rid_l", "rid_r")
+                .agg(
+                    F.bit_or("mask").alias("mask"), F.bool_or("titles_agree").alias("titles_agree")
+                )
+            )
+            report = report.merged(minhash_report)
+        pairs = _named_plausible(by_id, index, cfg, scratch)
+        if cfg.embedding.enabled:
+            by_embedding, embedding_report = embedding_pairs(
+                records, cfg.embedding, cfg.max_block_size, index
+            )
+            pairs = union_pairs(pairs, by_embedding.drop("cosine"))
+            report = report.merged(embedding_report)
+        pairs = pairs.persist()
+        pairs.count()
     return pairs, report
 
 
@@ -376,12 +402,16 @@ def _loose_only(mask: Column) -> Column:
     return mask.bitwiseAND(strict) == 0
 
 
-def _named_plausible(by_id: DataFrame, index: DataFrame, cfg: BlockingConfig) -> DataFrame:
+def _named_plausible(
+    by_id: DataFrame, index: DataFrame, cfg: BlockingConfig, keep: Keep = _no_keep
+) -> DataFrame:
     """`named_pairs` held to the rules of `drop_implausible`. Only pairs that
     nothing but `LOOSE_KEYS` proposed can fail them; the rest are named with
     their ids alone."""
-    # Checkpointed: both halves read it, and it is a join and an aggregation.
-    by_id = by_id.localCheckpoint()
+    # Kept, and computed before either half reads it: both do, and it is
+    # a join and an aggregation.
+    by_id = keep(by_id)
+    by_id.count()
     loose = _loose_only(F.col("mask"))
     strict = named_pairs(by_id.where(~loose), index, evidence=False)
     return strict.unionByName(_plausible_loose(by_id.where(loose), index, cfg))

@@ -53,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
     with timer.stage("blocking"):
         timer.note(describe_minhash(cfg.blocking))
         candidates, skew = candidate_pairs(records, cfg.blocking)
-        candidates = candidates.cache()
-        candidates.count()
     if skew.dropped_keys:
         timer.note(
             "skew guard dropped %d keys (largest %d): %s",

@@ -215,7 +215,7 @@ def resolve(
             # Stored for incremental runs; computed again when written.
             keys = block_keys(records, cfg.blocking)
             candidates, skew = candidate_pairs(records, cfg.blocking)
-            candidates = cache(candidates)
+            candidates = cache.own(candidates)
             n_candidates = candidates.count()
             by_blocker = _count_by(candidates.select(F.explode("blocked_by").alias("b")), "b")
             if skew.dropped_keys:

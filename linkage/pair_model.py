@@ -5,7 +5,7 @@ replaces Splink's as the pair's `match_probability`.
 Trained by `jobs.train_pair_model` on labelled candidate pairs of a generated
 catalogue; saved as one `.pt` file (weights, feature scaling, calibration and
 where it came from), packaged under `linkage/weights/` and logged to MLflow.
-Scoring runs on the executors (mapInArrow), the model loaded once per task.
+Scoring runs on the executors (an Arrow UDF), the model loaded once per task.
 """
 
 from __future__ import annotations
@@ -13,11 +13,15 @@ from __future__ import annotations
 import io
 import os
 import pkgutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pyarrow as pa
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import DoubleType
 
 from linkage.pair_features import FEATURES
 from runtime.errors import ConfigError
@@ -217,9 +221,6 @@ def rescore(pairs: DataFrame, records: DataFrame, model: PairModel) -> DataFrame
     """Scored pairs with `match_probability` from the pair model; Splink's own
     is kept as `splink_probability`. `records`: every record the pairs mention
     (unless they carry `linkage.pair_features.SIDE_COLUMNS`)."""
-    import pyarrow as pa
-    from pyspark.sql.types import DoubleType
-
     from linkage.pair_features import SIDE_COLUMNS, pair_features
 
     blob = model.to_bytes()
@@ -232,21 +233,21 @@ def rescore(pairs: DataFrame, records: DataFrame, model: PairModel) -> DataFrame
         for c in pairs.columns
         if c not in SIDE_COLUMNS
     ]
-    schema = with_features.select(*keep).schema.add("match_probability", DoubleType())
 
-    def apply(batches):
+    # A scalar UDF: only the features go to Python and back; the pairs' ids
+    # and blocker lists stay in the JVM (through mapInArrow they crossed both
+    # ways, for millions of pairs).
+    @F.arrow_udf(DoubleType())
+    def probability(batches: Iterator[pa.Array]) -> Iterator[pa.Array]:
         import torch
 
         torch.set_num_threads(1)  # one per task: Spark runs a task per core
         local = PairModel.from_bytes(blob)
         for batch in batches:
             x = np.column_stack(
-                [batch.column(f).to_numpy(zero_copy_only=False) for f in features]
+                [batch.field(i).to_numpy(zero_copy_only=False) for i in range(len(features))]
             ).astype(np.float64)
-            p = local.probability(x) if batch.num_rows else np.zeros(0)
-            yield pa.RecordBatch.from_arrays(
-                [batch.column(c) for c in keep] + [pa.array(p, type=pa.float64())],
-                names=[*keep, "match_probability"],
-            )
+            p = local.probability(x) if len(batch) else np.zeros(0)
+            yield pa.array(p, type=pa.float64())
 
-    return with_features.select(*keep, *features).mapInArrow(apply, schema)
+    return with_features.select(*keep, probability(F.struct(*features)).alias("match_probability"))

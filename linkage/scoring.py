@@ -46,11 +46,11 @@ def train_and_score(
     spark: SparkSession, records: DataFrame, candidates: DataFrame, cfg: LinkageConfig
 ) -> ScoredPairs:
     """Fit the model on `records` and score `candidates` (record_id_l < record_id_r)."""
-    from splink import Linker, SparkAPI
+    from splink import Linker
 
     log = get_logger()
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
-    db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    db_api = spark_api(spark)
     everything = model_input(records)
     inputs = training_sample(everything, cfg.train_max_records, cfg.seed)
     present = present_columns(inputs)
@@ -72,6 +72,28 @@ def train_and_score(
     # Learned on a sample: scored by a linker over every record, so that term
     # frequencies come from the whole catalogue.
     return ScoredPairs(score_with_model(spark, records, candidates, model, cfg.pair_model), model)
+
+
+def spark_api(spark: SparkSession):  # -> splink.SparkAPI
+    """Splink's Spark backend, writing its intermediate tables as Parquet
+    under the session's checkpoint dir, and leaving the predictions in the
+    partitions the scoring join made.
+
+    Splink round-robins its predictions into half of
+    `spark.sql.shuffle.partitions` before writing them: a shuffle of every
+    scored pair with both records' retained columns, and a sort of them
+    first (Spark sorts before a round-robin repartition to stay
+    deterministic). The scoring join's partitions are already even (pairs
+    hashed on a record id), so the shuffle buys nothing here."""
+    from splink import SparkAPI
+
+    class _SparkAPI(SparkAPI):
+        def _repartition_if_needed(self, spark_df, templated_name):
+            if templated_name == "__splink__df_predict":
+                return spark_df
+            return super()._repartition_if_needed(spark_df, templated_name)
+
+    return _SparkAPI(spark_session=spark, break_lineage_method="parquet")
 
 
 def train(linker, cfg: LinkageConfig, present: set[str]) -> None:
@@ -181,9 +203,9 @@ def score_with_model(
     """Score `candidates` with a model trained earlier (an incremental run uses
     the full run's model, so old and new pairs are on one scale). `records` must
     hold every record the candidates mention; term frequencies come from all of them."""
-    from splink import Linker, SparkAPI
+    from splink import Linker
 
-    db_api = SparkAPI(spark_session=spark, break_lineage_method="parquet")
+    db_api = spark_api(spark)
     registered = db_api.register(model_input(records))
     rescored = pair_model is not None and pair_model.enabled
     # The pair model reads both records' values: Splink has them at hand

@@ -23,6 +23,11 @@ class JobCache:
         self._frames.append(cached)
         return cached
 
+    def own(self, df: DataFrame) -> DataFrame:
+        """Release `df`, cached already by whoever made it, when the block ends."""
+        self._frames.append(df)
+        return df
+
     def release(self, df: DataFrame) -> None:
         """Unpersist `df` now (it is no longer needed by the rest of the job)."""
         df.unpersist()

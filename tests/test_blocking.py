@@ -19,6 +19,24 @@ def _pairs(spark, cfg, rows):
     return {(r.record_id_l, r.record_id_r): set(r.blocked_by) for r in pairs.collect()}, report
 
 
+def test_candidate_pairs_come_back_cached_and_keep_nothing_else(spark):
+    cfg = load_config(None, [])
+    rows = [
+        dict(record_id=f"r{i}", title=t, artists="Neon Islands", duration_ms=200_000 + i)
+        for i, t in enumerate(["Glass Harbour", "Glass Harbor", "Glass Harbour (Live)", "Dust"])
+    ]
+    records = _records(spark, cfg, rows).cache()
+    records.count()
+    jvm = spark.sparkContext._jsc
+    before = jvm.getPersistentRDDs().size()
+    pairs, _ = candidate_pairs(records, cfg.blocking)
+    # Only the pairs themselves: the index, key tables and texts blocking
+    # kept on the way are released.
+    assert jvm.getPersistentRDDs().size() == before + 1
+    assert pairs.storageLevel.useMemory and pairs.count() >= 1
+    pairs.unpersist()
+
+
 def test_lsh_threshold_follows_the_s_curve():
     assert lsh_threshold(16, 4) == pytest.approx(0.5)
     assert lsh_threshold(24, 3) < lsh_threshold(16, 4)

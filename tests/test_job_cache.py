@@ -28,3 +28,11 @@ def test_release_drops_one_frame_and_the_end_drops_the_rest(spark):
         cache.release(first)
         assert not _cached(first) and _cached(second)
     assert not _cached(second)
+
+
+def test_an_owned_frame_is_released_at_the_end(spark):
+    made = spark.range(4).selectExpr("id + 1 AS c").persist()
+    made.count()
+    with JobCache() as cache:
+        assert cache.own(made) is made
+    assert not _cached(made)
