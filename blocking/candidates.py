@@ -33,10 +33,13 @@ from blocking.minhash import (
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 from runtime.cache import JobCache
 
-# What keeps an intermediate table that several parts read: `candidate_pairs`
-# caches them until its pairs are materialised, then releases them (held to
-# the end of a 1M run they crowded later stages' caches out of memory).
-# Called alone, a function keeps nothing and recomputes.
+# What keeps an intermediate table that several parts read. `candidate_pairs`
+# keeps only the small ones (the dropped keys, the key pairs) and releases them
+# once its pairs are materialised: keeping the large ones too (key tables, the
+# record index, the distinct texts) made blocking alone 22% faster at 1M, but
+# every later stage of the same runs slowed, likely because they pushed the
+# records' cache out of memory (not measured; bench/results/scale.md).
+# Called alone, a function keeps nothing.
 Keep = Callable[[DataFrame], DataFrame]
 
 
@@ -99,10 +102,9 @@ def guard_skew(
     `members`: a column holding how many records each row stands for (a row
     per distinct text); by default a row is one record. `caps`: a lower
     limit for some blockers, by name. `keep`: see `Keep`."""
-    # Kept: the sizes, the examples and the kept rows all read it, and
-    # computing it again (the keys of every record, for MinHash its
-    # signatures) cost more than keeping it (at 1M records, ~45 s of a run).
-    keyed = keep(keys.withColumn("key_id", key_id()))
+    # Not kept, though the sizes, the examples and the kept rows all read it:
+    # 17M rows at 1M records (see `Keep`).
+    keyed = keys.withColumn("key_id", key_id())
     size = F.count("*") if members is None else F.sum(members)
     limit = F.lit(max_block_size)
     for blocker, cap in sorted((caps or {}).items()):
@@ -188,7 +190,7 @@ def record_index(records: DataFrame, keep: Keep = _no_keep) -> DataFrame:
         title_text().alias("tt"),
         "duration_s",
     ).withColumn("tid", F.xxhash64("kind_norm", "t", "tt"))
-    # Kept: every part of blocking reads it, some twice.
+    # Kept (when asked): every part of blocking reads it, some twice.
     index = keep(index)
     counts = index.agg(F.count("*").alias("n"), F.countDistinct("rid").alias("ids")).collect()[0]
     if counts["n"] != counts["ids"]:
@@ -258,7 +260,11 @@ def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
 
 
 def minhash_pairs(
-    index: DataFrame, cfg: MinHashConfig, max_block_size: int, keep: Keep = _no_keep
+    index: DataFrame,
+    cfg: MinHashConfig,
+    max_block_size: int,
+    keep: Keep = _no_keep,
+    guard_keep: Keep = _no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
     per distinct text.
@@ -275,10 +281,10 @@ def minhash_pairs(
     distinct = texts.groupBy("tid", "kind_norm").agg(
         F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")
     )
-    # Kept: read five times below, and an aggregation of strings.
+    # Kept (when asked): read five times below, and an aggregation of strings.
     distinct = keep(distinct)
     keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
-    kept, report = guard_skew(keys, max_block_size, members="members", keep=keep)
+    kept, report = guard_skew(keys, max_block_size, members="members", keep=guard_keep)
     left = kept.select(F.col("tid").alias("tid_l"), "key_id")
     right = kept.select(F.col("tid").alias("tid_r"), "key_id")
     text_of = distinct.select("tid", "_text", "tt")
@@ -355,7 +361,8 @@ def candidate_pairs(
     The pairs come back cached and counted (the tables blocking kept on the
     way are released by then): `unpersist()` them when done."""
     with JobCache() as scratch:
-        index = record_index(records, scratch)
+        # Only the small tables are kept (see `guard_skew`).
+        index = record_index(records)
         keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
         kept, report = guard_skew(
             keys.filter(F.col("blocker") != MINHASH),
@@ -366,7 +373,7 @@ def candidate_pairs(
         by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
         if cfg.minhash.enabled:
             by_minhash, minhash_report = minhash_pairs(
-                index, cfg.minhash, cfg.max_block_size, scratch
+                index, cfg.minhash, cfg.max_block_size, guard_keep=scratch
             )
             by_id = (
                 by_id.unionByName(by_minhash)
