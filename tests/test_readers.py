@@ -3,6 +3,7 @@
 import pytest
 
 from catalog.readers import read_input
+from catalog.shifted_rows import Layout, unshifted
 from runtime.errors import InputError
 from storage.delta import DeltaStore
 
@@ -43,6 +44,64 @@ def test_musicbrainz_dapo_columns_are_mapped(spark, tmp_path):
     row = read_input(spark, str(path), "musicbrainz-dapo").collect()[0]
     assert (row.record_id, row.source, row.duration_ms, row.track_number) == ("1", "2", "219", "9")
     assert row.CID == "1"  # truth passes through, unused
+
+
+def test_musicbrainz_rows_that_slid_one_column_right_are_put_back(spark, tmp_path, caplog):
+    path = tmp_path / "mb.csv"
+    path.write_text(
+        "TID,CID,CTID,SourceID,id,number,title,length,artist,album,year,language\n"
+        # lost its id: the id sits in `number`, the title in `length`
+        '1,1,1,2,,MBox7-HH,4,"Band - Song",275,,Some Album,03\n'
+        # a vinyl position and a millisecond length, still shifted
+        "2,1,2,5,,16498361,A9,Song,132253,Band,Album,\n"
+        # an empty id alone is not a shift: these values already read right
+        "3,2,1,3,,7,Other,3:10,Band,Album,2001,English\n"
+        # nor is a lost title: its number column holds a number
+        "4,3,1,4,,A18,[untitled],,Loops,,2009,English\n"
+    )
+    rows = {r.record_id: r for r in read_input(spark, str(path), "musicbrainz-dapo").collect()}
+    one, two = rows["1"], rows["2"]
+    assert (one.id, one.track_number, one.title, one.duration_ms, one.artists) == (
+        "MBox7-HH",
+        "4",
+        "Band - Song",
+        "275",
+        None,
+    )
+    assert (one.album, one.release_year, one.language) == ("Some Album", "03", None)
+    assert (two.track_number, two.title, two.duration_ms, two.artists) == (
+        "A9",
+        "Song",
+        "132253",
+        "Band",
+    )
+    assert (rows["3"].title, rows["3"].duration_ms) == ("Other", "3:10")
+    assert (rows["4"].track_number, rows["4"].title) == ("A18", "[untitled]")
+
+
+def test_a_row_is_moved_only_when_it_reads_better_one_column_left():
+    layout = Layout(
+        ("id", "number", "title", "length", "artist", "album", "year", "language"),
+        track_number="number",
+        duration="length",
+        year="year",
+    )
+
+    def values(*v):
+        return dict(zip(layout.order, v, strict=True))
+
+    row = values("", "WoM1", "009", "Song", "03:10", "Band", "Album", "2008")
+    assert unshifted(row, layout) == values(
+        "WoM1", "009", "Song", "03:10", "Band", "Album", "2008", None
+    )
+    # the same values with their id present are left alone
+    assert unshifted({**row, "id": "x"}, layout) is None
+    # a long run of digits in `number` is an id, not a track number
+    row = values("", "5612990", "11", "Song", "240440", "Band", "Hits", "2006")
+    assert unshifted(row, layout)["title"] == "Song"
+    # a row that reads worse one column left keeps its place
+    row = values("", "3", "Song", "", "Band", "", "", "")
+    assert unshifted(row, layout) is None
 
 
 def test_missing_path_unknown_format_and_missing_columns_are_input_errors(spark, tmp_path):
