@@ -266,6 +266,10 @@ def channel_credit(raw: str | None, video: bool) -> str | None:
 _OPEN, _CLOSE = "([{", ")]}"
 _DASH = " - "
 _TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*")
+# A vinyl or multi-disc position padded to a fixed width ("0A1-", "00A-",
+# "R004-"): the leading zero (or a letter then zeros) is what tells it from a
+# title that starts with a letter and a number ("U2 - ...", "B52-...").
+_POSITION_PREFIX = re.compile(r"^\s*(?:0+[a-z]\d{0,2}|[a-z]0+\d{1,2})-", re.IGNORECASE)
 _YEAR_SEGMENT = re.compile(r"^(\d{4}|unknown)$")
 _PACKED_TOPIC = re.compile(r"topic\s*-\s+", re.IGNORECASE)
 _TRAILING_FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(.+)$", re.IGNORECASE)
@@ -350,6 +354,8 @@ class ParsedTitle:
 
 
 def _strip_track_prefix(title: str, track_number: int | None) -> str:
+    if m := _POSITION_PREFIX.match(title):
+        return title[m.end() :]
     m = _TRACK_PREFIX.match(title)
     if not m:
         return title

@@ -120,6 +120,22 @@ def test_track_number_prefix_is_removed_only_when_it_is_a_track_number():
     assert parse_title("015-", None, None, 15).title is None
 
 
+@pytest.mark.parametrize(
+    "raw, title",
+    [
+        ("0A2-Thrilling Murder", "thrilling murder"),
+        ("00A-Creeper", "creeper"),
+        ("R004-Long Tall Glasses", "long tall glasses"),
+        # a letter and a number that are the title stay
+        ("B52-Love Shack", "b52 love shack"),
+        ("X-Ray Eyes", "x ray eyes"),
+        ("A1-Sound", "a1 sound"),
+    ],
+)
+def test_a_padded_vinyl_position_before_the_title_is_removed(raw, title):
+    assert parse_title(raw, "x", None, None).title == title
+
+
 def test_remaster_suffix_is_the_same_recording():
     p = parse_title("Let It Be - Remastered 2009", "The Beatles", "Let It Be")
     assert (p.title, p.version) == ("let it be", "remaster")
