@@ -270,6 +270,10 @@ _TRACK_PREFIX = re.compile(r"^\s*(\d{1,3})\s*[-.]\s*")
 # "R004-"): the leading zero (or a letter then zeros) is what tells it from a
 # title that starts with a letter and a number ("U2 - ...", "B52-...").
 _POSITION_PREFIX = re.compile(r"^\s*(?:0+[a-z]\d{0,2}|[a-z]0+\d{1,2})-", re.IGNORECASE)
+# "Artist  -Title", "Artist- Title", "Artist -- Title", "A-B---C-D": the
+# packing dash with its spaces lost on one side, doubled, or with every space
+# turned into a hyphen. Read as " - " only when the feed gave no artist.
+_LOOSE_DASH = re.compile(r"(?<=\S)(?:\s+-+\s*|\s*-+\s+|\s*-{2,}\s*)(?=\S)")
 _YEAR_SEGMENT = re.compile(r"^(\d{4}|unknown)$")
 _PACKED_TOPIC = re.compile(r"topic\s*-\s+", re.IGNORECASE)
 _TRAILING_FEAT = re.compile(r"\s+(?:feat\.?|ft\.?|featuring)\s+(.+)$", re.IGNORECASE)
@@ -374,6 +378,8 @@ def _split_packed(
     to decide which side is which. Returns title, artist, album and any version
     segments found after a dash."""
     versions: list[str] = []
+    if _DASH not in title and artist is None and (loose := _LOOSE_DASH.search(title)):
+        title = f"{title[: loose.start()]}{_DASH}{title[loose.end() :]}"
     if _DASH not in title:
         return title, artist, album, versions
     left, right = title.split(_DASH, 1)

@@ -136,6 +136,20 @@ def test_a_padded_vinyl_position_before_the_title_is_removed(raw, title):
     assert parse_title(raw, "x", None, None).title == title
 
 
+@pytest.mark.parametrize(
+    "raw",
+    ["Darude  -Sandstorm", "Darude- Sandstorm", "Darude -- Sandstorm", "Darude---Sandstorm"],
+)
+def test_a_packing_dash_that_lost_its_spaces_still_splits_artist_and_title(raw):
+    p = parse_title(raw, None, None, None)
+    assert (p.title, p.artist) == ("sandstorm", "Darude")
+
+
+def test_a_hyphen_inside_a_title_or_beside_a_credited_artist_is_kept():
+    assert parse_title("Spider-Man", None, None, None).title == "spider man"
+    assert parse_title("Song -Live-", "Band", None, None).title == "song live"
+
+
 def test_remaster_suffix_is_the_same_recording():
     p = parse_title("Let It Be - Remastered 2009", "The Beatles", "Let It Be")
     assert (p.title, p.version) == ("let it be", "remaster")
