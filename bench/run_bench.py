@@ -91,7 +91,7 @@ def measured_run(
         proc.communicate()
         done.set()
         raise DidNotFinish(
-            f"timeout after {timeout:.0f}s, peak RSS {peak / 2**30:.1f} GB"
+            f"timeout after {timeout:.0f}s, peak RSS {peak / 2**30:.1f} GB", timeout
         ) from None
     finally:
         done.set()
@@ -100,7 +100,8 @@ def measured_run(
     if proc.returncode != 0:
         raise DidNotFinish(
             f"exit {proc.returncode} after {wall:.0f}s, peak RSS {peak / 2**30:.1f} GB: "
-            f"{err.strip().splitlines()[-1] if err.strip() else ''}"
+            f"{err.strip().splitlines()[-1] if err.strip() else ''}",
+            wall,
         )
     return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "stdout": out, "stderr": err}
 
@@ -154,6 +155,7 @@ def run_baseline(
         with tempfile.TemporaryDirectory(prefix="splink-duckdb-") as scratch:
             r = measured_run(cmd, Path(scratch), timeout=timeout)
     except DidNotFinish as exc:
+        stopped = exc.args[1] if len(exc.args) > 1 else None
         return {
             "tool": "splink-duckdb",
             "dataset": name,
@@ -165,7 +167,8 @@ def run_baseline(
             "precision": None,
             "recall": None,
             "f1": None,
-            "note": f"did not finish: {exc}",
+            "note": f"did not finish: {exc.args[0]}",
+            "stopped_s": stopped,
         }
     res = json.loads(r["stdout"].strip().splitlines()[-1])
     at = res.get("at_threshold", {})
@@ -221,7 +224,19 @@ def write_report(rows: list[dict], out: Path) -> None:
                 f"\n{ds}: tracklink / baseline wall time = {a['wall_s'] / b['wall_s']:.2f}; "
                 f"F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}"
             )
+        elif a and b and b.get("stopped_s"):
+            lines.append(
+                f"\n{ds}: the baseline was stopped after {b['stopped_s']:.0f}s without a "
+                f"result; tracklink finished in {a['wall_s']:.1f}s with F1 {a['f1']:.4f}"
+            )
     (out / "results.md").write_text("\n".join(lines) + "\n")
+    plot(rows, out / "results.png")
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    """Time and F1 against catalogue size for the generated catalogues (one
+    line per tool), MusicBrainz as single points beside them, and a run
+    stopped without a result as a hollow marker at the time it was stopped."""
 
     import matplotlib
 
@@ -229,20 +244,53 @@ def write_report(rows: list[dict], out: Path) -> None:
     import matplotlib.pyplot as plt
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
-    for tool, marker in (("tracklink", "o"), ("splink-duckdb", "s")):
-        pts = sorted(
+    sizes = {r["dataset"]: r["records"] for r in rows if r["records"]}
+    for tool, marker, color in (("tracklink", "o", "C0"), ("splink-duckdb", "s", "C1")):
+        mine = [r for r in rows if r["tool"] == tool]
+        done = sorted(
             (r["records"], r["wall_s"], r["f1"] or 0)
-            for r in rows
-            if r["tool"] == tool and r["wall_s"]
+            for r in mine
+            if r["wall_s"] and r["dataset"].startswith("generated_")
         )
-        if pts:
-            ax1.plot([p[0] for p in pts], [p[1] for p in pts], marker=marker, label=tool)
-            ax2.plot([p[0] for p in pts], [p[2] for p in pts], marker=marker, label=tool)
+        if done:
+            xs = [p[0] for p in done]
+            ax1.plot(
+                xs, [p[1] for p in done], marker=marker, color=color, label=f"{tool}, generated"
+            )
+            ax2.plot(
+                xs, [p[2] for p in done], marker=marker, color=color, label=f"{tool}, generated"
+            )
+        for r in mine:
+            if r["dataset"].startswith("musicbrainz") and r["wall_s"]:
+                for ax, y in ((ax1, r["wall_s"]), (ax2, r["f1"] or 0)):
+                    ax.scatter([r["records"]], [y], marker="*", s=120, color=color)
+                    ax.annotate(
+                        "MusicBrainz",
+                        (r["records"], y),
+                        fontsize=7,
+                        xytext=(4, 4),
+                        textcoords="offset points",
+                    )
+        stopped = [
+            (sizes.get(r["dataset"]) or int(r["dataset"].rsplit("_", 1)[-1]), r["stopped_s"])
+            for r in mine
+            if r["wall_s"] is None and r.get("stopped_s")
+        ]
+        if stopped:
+            ax1.scatter(
+                [p[0] for p in stopped],
+                [p[1] for p in stopped],
+                marker=marker,
+                facecolors="none",
+                edgecolors=color,
+                s=70,
+                label=f"{tool}: stopped, no result",
+            )
     ax1.set(xscale="log", yscale="log", xlabel="records", ylabel="wall seconds", title="time")
     ax2.set(xscale="log", xlabel="records", ylabel="pairwise F1", title="quality")
-    ax1.legend()
+    ax1.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(out / "results.png", dpi=110)
+    fig.savefig(path, dpi=110)
 
 
 def main() -> None:
@@ -261,7 +309,24 @@ def main() -> None:
         default=1800,
         help="seconds before the baseline is stopped and reported as not finished",
     )
+    ap.add_argument(
+        "--report-only",
+        action="store_true",
+        help="redraw results.md and results.png from --out's results.json; run nothing",
+    )
     args = ap.parse_args()
+    if args.report_only:
+        rows = json.loads((Path(args.out) / "results.json").read_text())
+        for r in rows:  # results.json files written before `stopped_s` existed
+            if (
+                r["wall_s"] is None
+                and "stopped_s" not in r
+                and "timeout after" in r.get("note", "")
+            ):
+                r["stopped_s"] = float(r["note"].split("timeout after ")[1].split("s")[0])
+        write_report(rows, Path(args.out))
+        print((Path(args.out) / "results.md").read_text())
+        return
     py = sys.executable
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
