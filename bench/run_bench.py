@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -65,21 +66,33 @@ class DidNotFinish(RuntimeError):
 
 
 def measured_run(
-    cmd: list[str], cwd: Path, env: dict | None = None, timeout: float | None = None
+    cmd: list[str],
+    cwd: Path,
+    env: dict | None = None,
+    timeout: float | None = None,
+    disk_floor_gb: float | None = None,
 ) -> dict:
     """Run a command; wall seconds, peak RSS of its process tree, stdout.
-    Raises DidNotFinish (with the figures so far) past `timeout` or on failure."""
+    Raises DidNotFinish (with the figures so far) past `timeout`, on failure,
+    or when the free space of `cwd`'s disk falls under `disk_floor_gb`: a
+    tool that spills without limit would otherwise fill the disk and take
+    everything else on the machine down with it."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     peak = 0
+    disk_full_at: float | None = None
     done = threading.Event()
 
     def poll() -> None:
-        nonlocal peak
+        nonlocal peak, disk_full_at
         while not done.is_set():
             peak = max(peak, _tree_rss_bytes(proc.pid))
+            if disk_floor_gb is not None and disk_full_at is None:
+                if shutil.disk_usage(cwd).free < disk_floor_gb * 2**30:
+                    disk_full_at = time.perf_counter() - t0
+                    proc.kill()
             time.sleep(0.5)
 
     watcher = threading.Thread(target=poll, daemon=True)
@@ -96,6 +109,12 @@ def measured_run(
     finally:
         done.set()
         watcher.join()
+    if disk_full_at is not None:
+        raise DidNotFinish(
+            f"stopped after {disk_full_at:.0f}s: free disk under {disk_floor_gb:g} GB "
+            f"(its scratch files), peak RSS {peak / 2**30:.1f} GB",
+            disk_full_at,
+        )
     wall = time.perf_counter() - t0
     if proc.returncode != 0:
         raise DidNotFinish(
@@ -143,7 +162,13 @@ def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: st
 
 
 def run_baseline(
-    name: str, path: str, fmt: str, truth: str | None, py: str, timeout: float
+    name: str,
+    path: str,
+    fmt: str,
+    truth: str | None,
+    py: str,
+    timeout: float,
+    disk_floor_gb: float | None = None,
 ) -> dict:
     path = str(Path(path).resolve())
     cmd = [py, str(BASELINE), "--input", path, "--format", fmt, "--threads", "2", "--no-sweep"]
@@ -153,7 +178,7 @@ def run_baseline(
     # at the timeout leaves it there: at 1M records that was 56 GB in the repo.
     try:
         with tempfile.TemporaryDirectory(prefix="splink-duckdb-") as scratch:
-            r = measured_run(cmd, Path(scratch), timeout=timeout)
+            r = measured_run(cmd, Path(scratch), timeout=timeout, disk_floor_gb=disk_floor_gb)
     except DidNotFinish as exc:
         stopped = exc.args[1] if len(exc.args) > 1 else None
         return {
@@ -299,7 +324,9 @@ def main() -> None:
     )
     ap.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--musicbrainz", default=str(MUSICBRAINZ))
+    ap.add_argument(
+        "--musicbrainz", default=str(MUSICBRAINZ), help="its dapo file; '' to leave it out"
+    )
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--work", default=str(ROOT / "out" / "bench"))
     ap.add_argument("--no-baseline", action="store_true")
@@ -308,6 +335,12 @@ def main() -> None:
         type=float,
         default=1800,
         help="seconds before the baseline is stopped and reported as not finished",
+    )
+    ap.add_argument(
+        "--baseline-disk-floor",
+        type=float,
+        default=10.0,
+        help="GB of free disk under which the baseline is stopped (DuckDB spills to disk)",
     )
     ap.add_argument(
         "--report-only",
@@ -333,7 +366,7 @@ def main() -> None:
     rows: list[dict] = []
 
     datasets = []
-    if Path(args.musicbrainz).exists():
+    if args.musicbrainz and Path(args.musicbrainz).exists():
         datasets.append(
             ("musicbrainz_20k", args.musicbrainz, "musicbrainz-dapo", "CID", "dapo", None)
         )
@@ -382,7 +415,17 @@ def main() -> None:
         print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
         if not args.no_baseline and BASELINE.exists():
             print(f"{name}: splink-duckdb baseline ...", file=sys.stderr)
-            rows.append(run_baseline(name, path, base_fmt, base_truth, py, args.baseline_timeout))
+            rows.append(
+                run_baseline(
+                    name,
+                    path,
+                    base_fmt,
+                    base_truth,
+                    py,
+                    args.baseline_timeout,
+                    args.baseline_disk_floor,
+                )
+            )
             print(
                 f"  {rows[-1].get('note') or round(rows[-1]['wall_s'], 1)} F1 {rows[-1]['f1']}",
                 file=sys.stderr,
