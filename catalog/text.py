@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -56,8 +57,41 @@ def is_null(value: object) -> bool:
 
 
 def raw_or_none(value: object) -> str | None:
-    """The value as a stripped string, or None when it is a null token."""
-    return None if is_null(value) else str(value).strip()
+    """The value as a stripped string with feeds' encoding slips undone
+    (`unmangle`), or None when it is a null token."""
+    return None if is_null(value) else unmangle(str(value).strip())
+
+
+# UTF-8 bytes read as Windows-1252 or Latin-1 ("BeyoncÃ©", "Sigur RÃ³s"): the
+# character of a lead byte followed by one of a continuation byte (0x80-0xBF,
+# which Windows-1252 shows partly as punctuation and a few letters).
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e"
+    "\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022"
+    "\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+
+
+def unmangle(text: str) -> str:
+    """Undo what feeds do to text on the way: HTML entities from scraped or
+    XML feeds ("Rock &amp; Roll", "Don&#39;t") and UTF-8 read as Windows-1252
+    ("BeyoncÃ©", twice at most). A repair is kept only if the bytes decode as
+    UTF-8 strictly, which text that merely contains "Ã" followed by a symbol
+    almost never does."""
+    for _ in range(2):
+        if not _MOJIBAKE.search(text):
+            break
+        for codec in ("cp1252", "latin-1"):
+            try:
+                text = text.encode(codec).decode("utf-8")
+                break
+            except UnicodeError:
+                continue
+        else:
+            break
+    if "&" in text:
+        text = html.unescape(text)
+    return text
 
 
 def fold(text: str) -> str:
@@ -199,9 +233,30 @@ def _drop_article(name: str | None) -> str | None:
     return name
 
 
+# "Beatles, The": a library's sort form of a name, which splitting on commas
+# would read as two artists, "beatles" and "the".
+_INVERTED_THE = re.compile(
+    r"(?P<name>[^,;/&+]*[^\s,;/&+]),\s*the\b(?=\s*(?:$|[,;/&+)\]]))",
+    re.IGNORECASE,
+)
+
+
+def uninvert(credit: str) -> str:
+    """'Beatles, The' -> 'The Beatles', in every name of a credit."""
+    if "," not in credit:
+        return credit
+
+    def the_first(m: re.Match) -> str:
+        name = m.group("name")
+        words = name.lstrip()
+        return name[: len(name) - len(words)] + "The " + words
+
+    return _INVERTED_THE.sub(the_first, credit)
+
+
 def split_names(credit: str) -> list[str]:
     names = []
-    for part in ARTIST_SEPARATOR.split(credit):
+    for part in ARTIST_SEPARATOR.split(uninvert(credit)):
         name = _drop_article(clean(part))
         if name and name not in names:
             names.append(name)
@@ -215,7 +270,7 @@ def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
         names = [n for f in featured for n in split_names(f)]
         return Credit(None, tuple(dict.fromkeys(names)))
     parts = FEAT_PATTERN.split(raw, maxsplit=1)
-    main_raw = parts[0].strip(" ([")
+    main_raw = uninvert(parts[0].strip(" (["))
     if len(parts) > 1:
         featured.append(parts[1].strip(" )]"))
     names = split_names(main_raw) + [n for f in featured for n in split_names(f)]

@@ -12,6 +12,8 @@ from catalog.text import (
     parse_title,
     parse_track_number,
     parse_year,
+    raw_or_none,
+    unmangle,
     writer_names,
 )
 
@@ -257,3 +259,55 @@ def test_writer_credits_are_split_folded_and_sorted():
     ]
     assert writer_names("Björk and The Knife") == ["bjork", "knife"]
     assert writer_names(None) == [] and writer_names("n/a") == []
+
+
+@pytest.mark.parametrize(
+    "raw, repaired",
+    [
+        ("BeyoncÃ©", "Beyoncé"),  # UTF-8 read as Windows-1252
+        ("LÃ©o FerrÃ©", "Léo Ferré"),  # as in MusicBrainz 20K
+        ("Sigur RÃƒÂ³s", "Sigur Rós"),  # twice
+        ("NolÄ\x81dÄ\x93ts", "Nolādēts"),  # continuation bytes Windows-1252 lacks
+        ("Rock &amp; Roll", "Rock & Roll"),  # HTML entities
+        ("Don&#39;t Stop", "Don't Stop"),
+        ("Guns N&#x27; Roses", "Guns N' Roses"),
+        # Left alone: real accents, a lone "Ã" and bytes that are not UTF-8.
+        ("Beyoncé", "Beyoncé"),
+        ("São Paulo Ã»", "São Paulo Ã»"),
+        ("Mötley Crüe", "Mötley Crüe"),
+        ("AT&T", "AT&T"),
+        ("Tom & Jerry", "Tom & Jerry"),
+    ],
+)
+def test_encoding_slips_of_feeds_are_undone(raw, repaired):
+    assert unmangle(raw) == repaired
+
+
+def test_a_mangled_value_compares_like_the_clean_one():
+    assert clean(raw_or_none("BeyoncÃ©")) == clean("Beyoncé") == "beyonce"
+    assert parse_title(raw_or_none("Rock &amp; Roll"), None, None).title == "rock and roll"
+
+
+@pytest.mark.parametrize(
+    "raw, main, names",
+    [
+        ("Beatles, The", "beatles", ("beatles",)),
+        ("Beatles, The feat. Cure, The", "beatles", ("beatles", "cure")),
+        (
+            "Beatles, The & Rolling Stones, The",
+            "beatles and the rolling stones",
+            ("beatles", "rolling stones"),
+        ),
+        # Not the sort form: "The" starts the next name.
+        ("Smith, The Band", "smith the band", ("smith", "band")),
+        ("Earth, Wind & Fire", "earth wind and fire", ("earth", "wind", "fire")),
+    ],
+)
+def test_a_library_sort_form_is_one_name(raw, main, names):
+    credit = parse_credit(raw)
+    assert credit.main == main
+    assert credit.names == names
+
+
+def test_writers_in_sort_form_are_not_split_at_the_article():
+    assert writer_names("Beatles, The / Max Martin") == ["beatles", "max martin"]
