@@ -14,13 +14,17 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from catalog.vocabulary import (
+    ALBUM_STORE_SUFFIX,
     ARTIST_SEPARATOR,
+    DASH_NOTE_PATTERN,
     FEAT_PATTERN,
     KIND_ALIASES,
     NULL_TOKENS,
     SAME_AUDIO_TAGS,
+    TITLE_NOTE_PATTERN,
     VERSION_PATTERNS,
     VIDEO_PATTERN,
+    WITH_PATTERN,
 )
 
 # Letters that NFKD does not decompose into a base letter plus a mark.
@@ -480,6 +484,8 @@ def parse_title(
     featured credits, version tags and video markers."""
     artist, album = raw_artist, raw_album
     year_hint = None
+    while album is not None and (m := ALBUM_STORE_SUFFIX.search(album)):
+        album = album[: m.start()].strip() or None
     if album is not None:
         m = re.search(r"\s*\((\d{4}|unknown)\)\s*$", album, re.IGNORECASE)
         if m:
@@ -521,7 +527,10 @@ def parse_title(
         if tag := version_phrase(text):
             versions.append(tag)
             return True
-        return bool(_YEAR_SEGMENT.match(c_text or ""))
+        if m := WITH_PATTERN.match(text):
+            featured.append(text[m.end() :])
+            return True
+        return bool(TITLE_NOTE_PATTERN.match(text) or _YEAR_SEGMENT.match(c_text or ""))
 
     for segment in dash_segments:
         classify(segment)
@@ -544,6 +553,9 @@ def parse_title(
     # "Song - Live" after brackets were removed, e.g. "Song (feat. X) - Live".
     while _DASH in title:
         head, tail = title.rsplit(_DASH, 1)
+        if DASH_NOTE_PATTERN.match(tail.strip()):
+            title = head
+            continue
         if not (version_phrase(tail) or is_video_segment(tail)):
             break
         classify(tail)

@@ -67,6 +67,32 @@ VIDEO_PATTERN = re.compile(
 # A featured-artist credit, in a title or an artist field.
 FEAT_PATTERN = re.compile(r"(?:^|[\s(\[])(?:feat\.?|ft\.?|featuring|feat)\s+", re.IGNORECASE)
 
+# A guest credit in a bracket of a title, as some stores write it, in lower
+# case: "Song (with Artist)". Capitalised, "(With Another Girl)" is as often
+# part of the title; and "Dance With Me" is a title.
+WITH_PATTERN = re.compile(r"^with\s+(?=\S)")
+
+# Bracketed notes in a title that say where the song appears or who made it,
+# not what the recording is: '(From "8 Mile")', "(From the Motion Picture
+# ...)", "(Bonus Track)", "(Prod. by X)". An unquoted "(from the Water Music)"
+# names the larger work and stays.
+_FROM_A_SOURCE = (
+    r"(?:taken )?from\s+(?:[\"\u201c\u201e']|the (?:original )?(?:motion picture|film|movie|"
+    r"musical|series|soundtrack)\b)"
+)
+TITLE_NOTE_PATTERN = re.compile(
+    rf"^(?:{_FROM_A_SOURCE}|bonus(?: track)?$|(?:prod\.?|produced) by\s)", re.IGNORECASE
+)
+# The same note after a dash ('Song - From "Film" Soundtrack').
+DASH_NOTE_PATTERN = re.compile(rf"^{_FROM_A_SOURCE}", re.IGNORECASE)
+
+# What a store appends to a release title: the release type and its
+# advisory ("Thriller - Single", "Curtain Call [Explicit]").
+ALBUM_STORE_SUFFIX = re.compile(
+    r"(?:\s+-\s+(?:single|ep)|\s*[(\[](?:explicit|clean)(?: version)?[)\]])\s*$",
+    re.IGNORECASE,
+)
+
 # Separators between several main artists in one credit.
 ARTIST_SEPARATOR = re.compile(r"\s*(?:,|;|/|\s&\s|\sand\s|\sx\s|\svs\.?\s|\+)\s*", re.IGNORECASE)
 

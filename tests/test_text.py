@@ -311,3 +311,51 @@ def test_a_library_sort_form_is_one_name(raw, main, names):
 
 def test_writers_in_sort_form_are_not_split_at_the_article():
     assert writer_names("Beatles, The / Max Martin") == ["beatles", "max martin"]
+
+
+@pytest.mark.parametrize(
+    "raw, title, featured",
+    [
+        (
+            "Señorita (with Camila Cabello)",
+            "senorita",
+            ["Camila Cabello"],
+        ),  # a store's guest credit
+        ('Lose Yourself (From "8 Mile")', "lose yourself", []),  # where it appears
+        ('Lose Yourself - From "8 Mile" Soundtrack', "lose yourself", []),
+        ("Skyfall (From the Motion Picture Skyfall)", "skyfall", []),
+        ("Song (Bonus Track)", "song", []),
+        ("Song (Prod. by Metro Boomin)", "song", []),
+        # Left in the title: a capitalised subtitle, an unquoted larger work,
+        # a remix named "From ...", and a title that starts with "With".
+        ("Are You There (With Another Girl)", "are you there with another girl", []),
+        ("Air (from the Water Music)", "air from the water music", []),
+        ("With or Without You", "with or without you", []),
+    ],
+)
+def test_store_notes_in_titles(raw, title, featured):
+    parsed = parse_title(raw, "Artist", "Album")
+    assert parsed.title == title
+    assert parsed.featured == featured
+
+
+def test_a_remix_named_from_somewhere_is_still_a_remix():
+    assert (
+        parse_title("They Will Hate You (From Border to Line mix)", "Nin Kuji").version == "remix"
+    )
+
+
+@pytest.mark.parametrize(
+    "album, cleaned",
+    [
+        ("Thriller - Single", "thriller"),
+        ("Thriller - EP", "thriller"),
+        ("Curtain Call [Explicit]", "curtain call"),
+        ("Curtain Call (Clean Version)", "curtain call"),
+        ("Curtain Call (Explicit) - Single", "curtain call"),
+        ("Single", "single"),  # an album called "Single"
+        ("The Singles", "the singles"),
+    ],
+)
+def test_a_stores_release_suffixes_are_not_part_of_the_album(album, cleaned):
+    assert clean(parse_title("Song", "Artist", album).album) == cleaned
