@@ -49,7 +49,7 @@ def _score(values: dict[str, object], layout: Layout) -> int:
     return (
         _plausible_track(values[layout.track_number])
         + (parse_duration_s(values[layout.duration]) is not None)
-        + (parse_year(values[layout.year]) is not None)
+        + (parse_year(values[layout.year], loose=False) is not None)
     )
 
 

@@ -163,7 +163,7 @@ def parse_duration_s(raw: object) -> float | None:
             return int(h or 0) * 3600.0 + int(mnt or 0) * 60.0 + float(sec or 0)
         return None
     if not _NUMBER.match(text):
-        return None
+        return _duration_with_units(text)
     value = float(text)
     if value >= MILLISECONDS_FROM:
         return round(value / 1000.0, 3)
@@ -172,14 +172,45 @@ def parse_duration_s(raw: object) -> float | None:
     return value
 
 
+_UNIT_MINUTES = re.compile(r"^(.+?)\s*(?:min|mins|minutes)\.?$")
+_PRIMES = re.compile(r"^(\d{1,3})\s*['\u2032\u2019]\s*(\d{1,2})\s*(?:\"|''|\u2033|\u201d)?$")
+_UNIT_SECONDS = re.compile(r"^(\d+(?:\.\d+)?)\s*(?:s|sec|secs|seconds)\.?$")
+_UNIT_MS = re.compile(r"^(\d+(?:\.\d+)?)\s*ms$")
+
+
+def _duration_with_units(text: str) -> float | None:
+    """The rarer spellings: '3:39 min', 3'39", '219 sec', '219000 ms'."""
+    if (m := _UNIT_MINUTES.match(text)) and _HMS.match(m.group(1)):
+        return parse_duration_s(m.group(1))
+    if m := _PRIMES.match(text):
+        return float(int(m.group(1)) * 60 + int(m.group(2)))
+    if m := _UNIT_SECONDS.match(text):
+        return float(m.group(1))
+    if m := _UNIT_MS.match(text):
+        return round(float(m.group(1)) / 1000.0, 3)
+    return None
+
+
 # --- years, track numbers, ISRCs, kinds --------------------------------------------
 
 _YEAR = re.compile(r"^'?(\d{2}|\d{4})(?:\.0+)?$")
 _DATE_YEAR = re.compile(r"^(\d{4})[-/.]\d{1,2}(?:[-/.]\d{1,2})?")
+# The rarer spellings, tried in this order (spaces already removed):
+# "20050301"; "31-Mar-15", "1mar05"; then the first year standing alone in
+# any text: "01/03/2005", "march1,2005", "(p)2014,2015epicrecords".
+_COMPACT_DATE = re.compile(r"^((?:19|20)\d{2})(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])$")
+_DAY_MONTH_YY = re.compile(
+    r"^\d{1,2}[-/.]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[-/.,]?(\d{2})$"
+)
+_ANY_YEAR = re.compile(r"(?<!\d)((?:1[89]|20)\d{2})(?!\d)")
 
 
-def parse_year(raw: object, pivot: int = 30, lo: int = 1900, hi: int = 2030) -> int | None:
-    """'2005', '05', "'05", '2005-03-01', 2005.0 -> 2005; None outside [lo, hi]."""
+def parse_year(
+    raw: object, pivot: int = 30, lo: int = 1900, hi: int = 2030, loose: bool = True
+) -> int | None:
+    """'2005', '05', "'05", '2005-03-01', 2005.0 -> 2005; None outside [lo, hi].
+    `loose`: also dates spelled out and a year anywhere in the text ("(P) 2005
+    Sony"); off where the question is whether the value is a year at all."""
     if is_null(raw):
         return None
     text = str(raw).strip().lower().replace(" ", "")
@@ -189,20 +220,39 @@ def parse_year(raw: object, pivot: int = 30, lo: int = 1900, hi: int = 2030) -> 
         year = int(m.group(1))
         if len(m.group(1)) == 2:
             year += 2000 if year <= pivot else 1900
+    elif not loose:
+        return None
+    elif m := _COMPACT_DATE.match(text):
+        year = int(m.group(1))
+    elif m := _DAY_MONTH_YY.match(text):
+        year = int(m.group(1))
+        year += 2000 if year <= pivot else 1900
+    elif m := _ANY_YEAR.search(text):
+        year = int(m.group(1))
     else:
         return None
     return year if lo <= year <= hi else None
 
 
 _TRACK = re.compile(r"^(?:[a-z]\s*)?0*(\d{1,3})(?:\s*/\s*\d+)?$")
+# 'Track 7', '#7', '7 of 12', 'B-2' (side and position), '1-07' (disc and track).
+_TRACK_SPELLED = re.compile(
+    r"^(?:(?:track|tr\.?|no\.?|#)\s*0*(\d{1,3})|0*(\d{1,3})\s+of\s+\d+"
+    r"|[a-z]\s*[-.]\s*0*(\d{1,2})|\d{1,2}\s*-\s*0*(\d{1,3}))$"
+)
 
 
 def parse_track_number(raw: object) -> int | None:
-    """'007', '7', '7/12', 'A7' (vinyl side) -> 7."""
+    """'007', '7', '7/12', 'A7' (vinyl side), 'Track 7', '7 of 12', 'B-2',
+    '1-07' (disc 1) -> the position on its side or disc."""
     if is_null(raw):
         return None
-    m = _TRACK.match(str(raw).strip().lower())
-    return int(m.group(1)) if m else None
+    text = str(raw).strip().lower()
+    if m := _TRACK.match(text):
+        return int(m.group(1))
+    if m := _TRACK_SPELLED.match(text):
+        return int(next(g for g in m.groups() if g))
+    return None
 
 
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
@@ -213,6 +263,8 @@ def parse_isrc(raw: object) -> str | None:
     if is_null(raw):
         return None
     code = re.sub(r"[^A-Za-z0-9]", "", str(raw)).upper()
+    if len(code) == 16 and code.startswith("ISRC"):  # "ISRC: USRC17607839"
+        code = code[4:]
     return code if _ISRC.match(code) else None
 
 

@@ -30,6 +30,12 @@ from catalog.text import (
         ("1:02:03", 3723.0),
         ("4.202", 252.12),  # decimal minutes
         ("PT3M39S", 219.0),
+        ("3:39 min", 219.0),
+        ("3'39\"", 219.0),
+        ("3\u203239\u2033", 219.0),
+        ("219 sec", 219.0),
+        ("219000 ms", 219.0),
+        ("3 mins", None),  # minutes alone: too coarse to compare
         ("unk.", None),
         ("n.a.", None),
         ("", None),
@@ -50,6 +56,14 @@ def test_duration_formats_all_become_seconds(raw, seconds):
         ("87", 1987),
         ("19 99", 1999),
         ("2011-05-01", 2011),
+        ("01/05/2011", 2011),
+        ("May 1, 2011", 2011),
+        ("1 May 2011", 2011),
+        ("1-May-11", 2011),  # iTunes
+        ("20110501", 2011),
+        ("\u2117 2011 Epic Records", 2011),  # a phonographic copyright line
+        ("(P) 2011, 2012 Sony", 2011),  # the first year is the release
+        ("12345678", None),
         ("2901", None),
         ("null", None),
         ("n ull", None),
@@ -60,13 +74,31 @@ def test_years_in_every_feed_format(raw, year):
     assert parse_year(raw) == year
 
 
+def test_a_strict_year_reading_finds_no_year_inside_text():
+    assert parse_year("Live at Wembley (1986)", loose=False) is None
+    assert parse_year("1986", loose=False) == 1986
+
+
 def test_two_digit_year_pivot_is_configurable():
     assert parse_year("25", pivot=30) == 2025
     assert parse_year("25", pivot=20) == 1925
 
 
 @pytest.mark.parametrize(
-    "raw, number", [("007", 7), ("7", 7), ("7/12", 7), ("A7", 7), ("side", None)]
+    "raw, number",
+    [
+        ("007", 7),
+        ("7", 7),
+        ("7/12", 7),
+        ("A7", 7),
+        ("Track 7", 7),
+        ("#7", 7),
+        ("7 of 12", 7),
+        ("B-2", 2),  # side and position
+        ("1-07", 7),  # disc and track
+        ("3.613", None),  # a duration in the wrong column, not disc 3
+        ("side", None),
+    ],
 )
 def test_track_numbers(raw, number):
     assert parse_track_number(raw) == number
@@ -74,6 +106,7 @@ def test_track_numbers(raw, number):
 
 def test_isrc_punctuation_is_removed_and_junk_rejected():
     assert parse_isrc("us-rc1-76-07839") == "USRC17607839"
+    assert parse_isrc("ISRC: USRC17607839") == "USRC17607839"
     assert parse_isrc("not an isrc") is None
 
 
