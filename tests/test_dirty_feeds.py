@@ -1,6 +1,6 @@
-"""A feed whose text went through the wrong encoding, an HTML export and a
-library's sort form normalises to what the clean feed does (the habits of
-`bench/dirty_feed.py`, undone by `catalog.text`)."""
+"""A feed whose text went through the wrong encoding, an HTML export, a
+library's sort form and a store's spellings normalises to what the clean feed
+does (the habits of `bench/dirty_feed.py`, undone by `catalog.text`)."""
 
 import importlib.util
 from pathlib import Path
@@ -48,5 +48,7 @@ def test_a_dirty_feed_normalises_like_the_clean_one():
     assert artists.str.contains("Ã").any()
     assert artists.str.contains("&amp;").any()
     assert artists.str.endswith(", The").any()
+    for column in dirty_feed.STORE_COLUMNS:
+        assert (dirty.loc[store, column] != clean.loc[store, column]).any(), column
     assert changed.sum() > 20
     assert _normalised(dirty) == _normalised(clean)
