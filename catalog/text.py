@@ -19,6 +19,7 @@ from catalog.vocabulary import (
     DASH_NOTE_PATTERN,
     FEAT_PATTERN,
     KIND_ALIASES,
+    NO_ARTIST_CREDITS,
     NULL_TOKENS,
     SAME_AUDIO_TAGS,
     TITLE_NOTE_PATTERN,
@@ -83,7 +84,8 @@ def unmangle(text: str) -> str:
     UTF-8 strictly, which text that merely contains "Ã" followed by a symbol
     almost never does."""
     for _ in range(2):
-        if not _MOJIBAKE.search(text):
+        # Most catalogue text is ASCII, which cannot hold the pattern.
+        if text.isascii() or not _MOJIBAKE.search(text):
             break
         for codec in ("cp1252", "latin-1"):
             try:
@@ -329,6 +331,8 @@ def parse_credit(raw: str | None, featured: list[str] | None = None) -> Credit:
     main_raw = uninvert(parts[0].strip(" (["))
     if len(parts) > 1:
         featured.append(parts[1].strip(" )]"))
+    if clean(main_raw) in NO_ARTIST_CREDITS:
+        return parse_credit(None, featured)
     names = split_names(main_raw) + [n for f in featured for n in split_names(f)]
     main = _drop_article(clean(main_raw))
     return Credit(main, tuple(dict.fromkeys(names)))

@@ -93,6 +93,20 @@ ALBUM_STORE_SUFFIX = re.compile(
     re.IGNORECASE,
 )
 
+# Credits that name no artist: a compilation's placeholder. Read as no credit,
+# so that the compilation's copy of a track is compared on its other values.
+NO_ARTIST_CREDITS = frozenset(
+    {
+        "various artists",
+        "various",
+        "va",
+        "v a",
+        "varios artistas",
+        "artistes divers",
+        "verschiedene interpreten",
+    }
+)
+
 # Separators between several main artists in one credit.
 ARTIST_SEPARATOR = re.compile(r"\s*(?:,|;|/|\s&\s|\sand\s|\sx\s|\svs\.?\s|\+)\s*", re.IGNORECASE)
 

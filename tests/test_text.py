@@ -392,3 +392,14 @@ def test_a_remix_named_from_somewhere_is_still_a_remix():
 )
 def test_a_stores_release_suffixes_are_not_part_of_the_album(album, cleaned):
     assert clean(parse_title("Song", "Artist", album).album) == cleaned
+
+
+@pytest.mark.parametrize("raw", ["Various Artists", "VARIOUS", "V.A.", "Varios Artistas"])
+def test_a_compilations_placeholder_credit_is_no_credit(raw):
+    assert parse_credit(raw) == parse_credit(None)
+
+
+def test_a_placeholder_keeps_the_featured_names():
+    credit = parse_credit("Various Artists feat. Nadia Pygosiar")
+    assert credit.main is None
+    assert credit.names == ("nadia pygosiar",)
