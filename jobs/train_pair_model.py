@@ -2,10 +2,11 @@
 
     python -m jobs.train_pair_model --seeds 1005 --records 100000 --output DIR \
         [--version v1] [--epochs N] [--drop-artist 0.05] [--wrong-length 0.03] \
+        [--misfile 0.03] \
         [--config ...] [--set key=value ...]
 
 For each seed: generate a catalogue, roughen it (`roughen`: some artists
-removed, some lengths wrong), resolve it with `jobs.resolve` (pair model off),
+removed, some lengths wrong, some fields misfiled), resolve it with `jobs.resolve` (pair model off),
 and label its scored candidate pairs with the generator's truth (same
 `true_entity_id`: a video is its own entity). The network learns from
 Splink's weight and the pairs' similarities (`linkage.pair_features`); a Platt calibration is fitted on the
@@ -49,17 +50,45 @@ RESERVED_SEEDS = frozenset({7, 42, 99, 2025})
 TRUTH = "true_entity_id"
 
 
-def roughen(catalogue: DataFrame, seed: int, drop_artist: float, wrong_length: float) -> DataFrame:
+def roughen(
+    catalogue: DataFrame, seed: int, drop_artist: float, wrong_length: float, misfile: float = 0.0
+) -> DataFrame:
     """Dirt real feeds have and the generator's defaults do not: a record with
-    no artist credit, and a length that is simply wrong (a hidden track, a
-    bad edit). Without it the network never sees a true pair lacking an
-    artist, nor one whose lengths disagree, and reads both as "different"."""
+    no artist credit, a length that is simply wrong (a hidden track, a bad
+    edit), and (`misfile`) text in the wrong field, a third each: title and
+    credit swapped; the credit packed before the title with no separator;
+    the track title filed as the credit and the release title as the track
+    title. Without it the network never sees a true pair lacking an artist,
+    nor one whose lengths disagree or whose fields cross, and reads all of
+    them as "different"."""
     artist_gone = F.rand(seed) < drop_artist
     length_wrong = F.rand(seed + 1) < wrong_length
     random_ms = (F.lit(60_000) + F.rand(seed + 2) * 540_000).cast("long").cast("string")
-    return catalogue.withColumn(
-        "artists", F.when(artist_gone, F.lit(None).cast("string")).otherwise(F.col("artists"))
-    ).withColumn("duration_ms", F.when(length_wrong, random_ms).otherwise(F.col("duration_ms")))
+    # One draw per row, materialised: a rand() repeated in several CASE
+    # branches is drawn only where evaluated and would drift apart.
+    roll = F.col("_misfile_roll")
+    has_credit = F.col("artists").isNotNull() & (F.trim("artists") != "")
+    swapped = has_credit & (roll < misfile / 3)
+    packed = has_credit & (roll >= misfile / 3) & (roll < 2 * misfile / 3)
+    shifted = F.col("album").isNotNull() & (roll >= 2 * misfile / 3) & (roll < misfile)
+    none = F.lit(None).cast("string")
+    title = (
+        F.when(swapped, F.col("artists"))
+        .when(packed, F.concat_ws(" ", "artists", "title"))
+        .when(shifted, F.col("album"))
+        .otherwise(F.col("title"))
+    )
+    artists = (
+        F.when(swapped | shifted, F.col("title")).when(packed, none).otherwise(F.col("artists"))
+    )
+    album = F.when(shifted, none).otherwise(F.col("album"))
+    return (
+        catalogue.withColumn("_misfile_roll", F.rand(seed + 3))
+        .withColumns({"title": title, "artists": artists, "album": album})
+        .drop("_misfile_roll")
+        .withColumn("artists", F.when(artist_gone, none).otherwise(F.col("artists")))
+        .withColumn("duration_ms", F.when(length_wrong, random_ms).otherwise(F.col("duration_ms")))
+    )
 
 
 def labelled_pairs(records: DataFrame, pairs: DataFrame) -> DataFrame:
@@ -94,6 +123,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--wrong-length", type=float, default=0.03, help="share of records given a random length"
     )
+    parser.add_argument(
+        "--misfile",
+        type=float,
+        default=0.03,
+        help="share of records whose title, credit and release are in the wrong fields",
+    )
     parser.add_argument("--torch-seed", type=int, default=0)
     parser.add_argument(
         "--features",
@@ -124,7 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         resolved = os.path.join(args.output, f"resolved-{seed}")
         log.info("catalogue seed %d: %s records", seed, f"{args.records:,}")
         catalogue = roughen(
-            generate_catalog(spark, args.records, seed), seed, args.drop_artist, args.wrong_length
+            generate_catalog(spark, args.records, seed),
+            seed,
+            args.drop_artist,
+            args.wrong_length,
+            args.misfile,
         )
         catalogue.write.mode("overwrite").parquet(source)
         resolve(spark, cfg, source, "catalog", resolved, truth_column=TRUTH)
@@ -143,6 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": args.epochs,
         "drop_artist": args.drop_artist,
         "wrong_length": args.wrong_length,
+        "misfile": args.misfile,
         "torch_seed": args.torch_seed,
         "pairs": len(data),
         "matches": int(data["label"].sum()),
@@ -172,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 k: v
                 for k, v in provenance.items()
-                if k in ("records", "epochs", "drop_artist", "wrong_length")
+                if k in ("records", "epochs", "drop_artist", "wrong_length", "misfile")
             }
             | {"seeds": args.seeds}
         )

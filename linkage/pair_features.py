@@ -40,6 +40,8 @@ FEATURES = (
     "track_equal",
     "version_same",
     "version_tagged",
+    "crossed_title_artist",
+    "text_moved",
 )
 
 # What the packaged model learns from: Splink's weight, and the comparisons
@@ -59,6 +61,8 @@ MODEL_FEATURES = (
     "isrc_equal",
     "version_same",
     "version_tagged",
+    "crossed_title_artist",
+    "text_moved",
 )
 
 # The record columns the features read (normalised records, see catalog.normalise).
@@ -122,6 +126,34 @@ def _set_jaccard(left: Column, right: Column) -> Column:
     ).otherwise(F.lit(0.0))
 
 
+_TEXT_FIELDS = {"title_norm": "t", "artist_norm": "a", "album_norm": "b"}
+
+
+def _words(column: str) -> Column:
+    return F.array_remove(F.coalesce(F.split(column, " "), F.array().cast("array<string>")), "")
+
+
+def _text_moved() -> Column:
+    """How much more two records' words agree pooled than field by field.
+
+    Zero when each word sits in the same field on both sides (typos lower
+    both measures alike; a record with no text has neither); positive when
+    agreement exists only across fields: a title and credit swapped, the
+    credit packed into the title, the release title filed as the title."""
+
+    def pooled(side: str) -> Column:
+        return F.concat(*(_words(f"{c}_{side}") for c in _TEXT_FIELDS))
+
+    def tagged_words(column: str, tag: str) -> Column:
+        return F.transform(_words(column), lambda w: F.concat(F.lit(f"{tag}:"), w))
+
+    def tagged(side: str) -> Column:
+        return F.concat(*(tagged_words(f"{c}_{side}", tag) for c, tag in _TEXT_FIELDS.items()))
+
+    gain = _set_jaccard(pooled("l"), pooled("r")) - _set_jaccard(tagged("l"), tagged("r"))
+    return F.greatest(gain, F.lit(0.0))
+
+
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     """`pairs` (record_id_l, record_id_r, match_weight, ...) with the `FEATURES`
     columns added (and `SIDE_COLUMNS` dropped); `records` must hold every
@@ -173,6 +205,21 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
         "version_tagged": _flag(
             (F.col("version_class_l") != "original") | (F.col("version_class_r") != "original")
         ),
+        # A feed that files the credit as the title, or the title as the
+        # credit: one record's title is the other's artist, and more like it
+        # than the fields compared straight (a self-titled song is not that).
+        "crossed_title_artist": F.greatest(
+            F.coalesce(
+                F.greatest(
+                    F.expr("jaro_winkler(title_norm_l, artist_norm_r)"),
+                    F.expr("jaro_winkler(artist_norm_l, title_norm_r)"),
+                ),
+                F.lit(0.0),
+            )
+            - F.greatest(_jw("title_norm"), _jw("artist_norm")),
+            F.lit(0.0),
+        ),
+        "text_moved": _text_moved(),
     }
     assert tuple(features) == FEATURES
     return joined.select(

@@ -159,3 +159,60 @@ def test_packaged_model_tells_a_version_by_its_length(spark):
     p = {(r.record_id_l, r.record_id_r): r.match_probability for r in scored.collect()}
     assert p[("a", "b")] > 0.9
     assert p[("a", "c")] < p[("a", "b")]
+
+
+def test_features_see_text_in_the_wrong_field(spark):
+    """Title and credit swapped, or the credit packed into the title: the
+    per-field similarities miss them; the crossed and all-text ones do not."""
+    records = _records(
+        spark,
+        [
+            {"record_id": "a"},
+            {"record_id": "b", "title_norm": "coldplay", "artist_norm": "yellow"},
+            {"record_id": "c", "title_norm": "coldplay yellow", "artist_norm": None},
+            {"record_id": "d", "title_norm": "fix you", "album_norm": "x and y"},
+        ],
+    )
+    pairs = _pairs(spark, [("a", "b"), ("a", "c"), ("a", "d")])
+    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
+    swapped, packed, other = rows[("a", "b")], rows[("a", "c")], rows[("a", "d")]
+    assert swapped.title_jw < 0.7 and swapped.artist_jw < 0.7
+    assert swapped.crossed_title_artist > 0.3
+    # Pooled, the words are the same (1); by field, only the album's (1 of 5).
+    assert swapped.text_moved == pytest.approx(0.8)
+    # Pooled, the same words; by field, the title's and the album's of 4.
+    assert packed.text_moved == pytest.approx(0.5)
+    # The same credit is not a crossed field; it agrees pooled and by field alike.
+    assert other.crossed_title_artist == 0.0
+    assert other.text_moved == 0.0
+
+
+def test_roughening_misfiles_a_share_of_the_records(spark):
+    from jobs.train_pair_model import roughen
+
+    rows = [
+        (str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)
+    ]
+    catalogue = spark.createDataFrame(
+        rows, "record_id string, title string, artists string, album string, duration_ms string"
+    )
+    out = {r.record_id: r for r in roughen(catalogue, 5, 0.0, 0.0, misfile=0.3).collect()}
+    swapped = packed = shifted = clean = 0
+    for i in range(3000):
+        r = out[str(i)]
+        if (r.title, r.artists, r.album) == (f"artist {i}", f"song {i}", f"album {i}"):
+            swapped += 1
+        elif (r.title, r.artists, r.album) == (f"artist {i} song {i}", None, f"album {i}"):
+            packed += 1
+        elif (r.title, r.artists, r.album) == (f"album {i}", f"song {i}", None):
+            shifted += 1
+        else:
+            assert (r.title, r.artists, r.album) == (f"song {i}", f"artist {i}", f"album {i}")
+            clean += 1
+    # 10% each, give or take sampling.
+    for n in (swapped, packed, shifted):
+        assert 220 < n < 380
+    assert 1900 < clean < 2300
+    # Nothing misfiled when the share is zero.
+    same = roughen(catalogue, 5, 0.0, 0.0, misfile=0.0)
+    assert same.exceptAll(catalogue).count() == 0
