@@ -151,6 +151,7 @@ BLOCKERS = (
     "embedding",
     "isrc",
     MINHASH,
+    "text_duration",
     "title_artist",
     "title_duration",
     "track_year_duration",

@@ -49,6 +49,15 @@ def _keys(name: str) -> Column:
             artist.isNotNull() & F.col("duration_s").isNotNull(),
             _with_duration(artist, DURATION_BUCKET_S),
         )
+    if name == "text_duration":
+        # Any text field's value, whichever field holds it, and the length: a
+        # feed that filed the title as the credit, or the release title as the
+        # title, still shares a value and a length with the other feeds.
+        values = F.array_distinct(F.array_compact(F.array(title, artist, F.col("album_norm"))))
+        return F.when(
+            F.col("duration_s").isNotNull(),
+            F.flatten(F.transform(values, lambda v: _with_duration(v, DURATION_BUCKET_S))),
+        )
     if name == "title_duration":
         return F.when(
             title.isNotNull() & F.col("duration_s").isNotNull(),

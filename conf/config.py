@@ -96,6 +96,7 @@ ExactKey = Literal[
     "artist_duration",
     "album_track_duration",
     "track_year_duration",
+    "text_duration",
 ]
 
 
@@ -120,6 +121,7 @@ class BlockingConfig(_Section):
             "track_year_duration": 5,
             "album_track_duration": 5,
             "artist_duration": 10,
+            "text_duration": 5,
         }
     )
     # A pair proposed only by keys that let the artist differ (title_duration,

@@ -211,6 +211,53 @@ def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
     assert pairs[("1", "2")] >= {"album_track_duration", "track_year_duration"}
 
 
+def test_text_in_another_field_pairs_records_of_one_length(spark):
+    """One feed filed the track title as the credit and the release title as
+    the title: no key that reads a field as itself pairs it; `text_duration`
+    does, and only at the same length."""
+    rows = [
+        {
+            "record_id": "a",
+            "title": "Exalted Above Thrones",
+            "artists": "Naglfar",
+            "album": "Vittra",
+            "duration_ms": "376000",
+        },
+        {
+            "record_id": "b",
+            "title": "Vittra",
+            "artists": "Exalted Above Thrones",
+            "duration_ms": "376.08",
+        },
+        {
+            "record_id": "c",
+            "title": "Vittra",
+            "artists": "Exalted Above Thrones",
+            "duration_ms": "290000",
+        },
+    ]
+    others = [
+        "isrc",
+        "title_artist",
+        "title_duration",
+        "artist_duration",
+        "album_track_duration",
+        "track_year_duration",
+    ]
+    without = [f"blocking.exact_keys=[{','.join(others)}]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, without), rows)
+    assert ("a", "b") not in pairs
+    with_key = [
+        f"blocking.exact_keys=[{','.join(others)},text_duration]",
+        "blocking.minhash.enabled=false",
+    ]
+    pairs, _ = _pairs(spark, load_config(None, with_key), rows)
+    assert pairs[("a", "b")] == {"text_duration"}
+    assert ("a", "c") not in pairs
+    # b and c share their text, not their length: other keys pair them.
+    assert "text_duration" not in pairs[("b", "c")]
+
+
 def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):
     pairs, _ = _pairs(
         spark,
