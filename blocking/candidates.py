@@ -401,8 +401,9 @@ def candidate_pairs(
 # and length, so the pairs only they propose are held to `text_floor`.
 # `artist_duration` is not among them: one artist's two records of about the
 # same length whose titles share nothing are, on MusicBrainz, mostly one
-# recording with its title in another script or language.
-LOOSE_KEYS = frozenset({"title_duration", MINHASH})
+# recording with its title in another script or language. `text_duration`
+# holds every `title_duration` key (a title is text) and so must be as loose.
+LOOSE_KEYS = frozenset({"title_duration", "text_duration", MINHASH})
 
 
 def _loose_only(mask: Column) -> Column:
