@@ -114,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     def x(d: pd.DataFrame, features=FEATURES) -> np.ndarray:
         return d[list(features)].to_numpy(np.float64)
 
-    packaged = load_pair_model(cfg.linkage.pair_model.version)
+    # The default packaged model, and v1 beside it for comparison.
+    versions = sorted({"v1", cfg.linkage.pair_model.version})
+    packaged = {v: load_pair_model(v) for v in versions}
     supervised, _ = fit_pair_model(
         x(train),
         train["label"].to_numpy(np.float64),
@@ -125,11 +127,14 @@ def main(argv: list[str] | None = None) -> int:
     y = valid["label"].to_numpy()
     rows = [
         ("Splink alone (unsupervised)", "none", 0.9, valid["match_probability"].to_numpy()),
-        (
-            "pair model v1 (generated catalogues)",
-            "none of this benchmark",
-            0.9,
-            packaged.probability(x(valid, packaged.features)),
+        *(
+            (
+                f"pair model {v} (generated catalogues)",
+                "none of this benchmark",
+                0.9,
+                model.probability(x(valid, model.features)),
+            )
+            for v, model in packaged.items()
         ),
         (
             "pair model trained here",

@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from linkage import FEATURES, PairModel, fit_pair_model, load_pair_model, pair_features, rescore
 from conf.config import PairModelConfig
+from linkage import FEATURES, PairModel, fit_pair_model, load_pair_model, pair_features, rescore
 from runtime.errors import ConfigError
 
 RECORD = {
@@ -192,9 +192,7 @@ def test_features_see_text_in_the_wrong_field(spark):
 def test_roughening_misfiles_a_share_of_the_records(spark):
     from jobs.train_pair_model import roughen
 
-    rows = [
-        (str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)
-    ]
+    rows = [(str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)]
     catalogue = spark.createDataFrame(
         rows, "record_id string, title string, artists string, album string, duration_ms string"
     )
@@ -230,7 +228,12 @@ def test_packaged_model_links_a_record_whose_feed_swapped_title_and_credit(spark
         [
             {"record_id": "a"},
             {"record_id": "b", "title_norm": "coldplay", "artist_norm": "yellow"},
-            {"record_id": "c", "title_norm": "coldplay", "artist_norm": "yellow", "duration_s": 201.0},
+            {
+                "record_id": "c",
+                "title_norm": "coldplay",
+                "artist_norm": "yellow",
+                "duration_s": 201.0,
+            },
         ],
     )
     pairs = _pairs(spark, [("a", "b"), ("a", "c")], weight=-6.0)
