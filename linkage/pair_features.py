@@ -140,18 +140,16 @@ def _text_moved() -> Column:
     both measures alike; a record with no text has neither); positive when
     agreement exists only across fields: a title and credit swapped, the
     credit packed into the title, the release title filed as the title."""
-
-    def pooled(side: str) -> Column:
-        return F.concat(*(_words(f"{c}_{side}") for c in _TEXT_FIELDS))
-
-    def tagged_words(column: str, tag: str) -> Column:
-        return F.transform(_words(column), lambda w: F.concat(F.lit(f"{tag}:"), w))
-
-    def tagged(side: str) -> Column:
-        return F.concat(*(tagged_words(f"{c}_{side}", tag) for c, tag in _TEXT_FIELDS.items()))
-
-    gain = _set_jaccard(pooled("l"), pooled("r")) - _set_jaccard(tagged("l"), tagged("r"))
-    return F.greatest(gain, F.lit(0.0))
+    words = {side: [_words(f"{c}_{side}") for c in _TEXT_FIELDS] for side in ("l", "r")}
+    pooled = _set_jaccard(F.concat(*words["l"]), F.concat(*words["r"]))
+    # Words tagged with their field: fields never share a tagged word, so
+    # the tagged sets' intersection and union are the per-field ones summed
+    # (no per-word tagging, whose lambda Spark interprets row by row).
+    sides = list(zip(words["l"], words["r"], strict=True))
+    shared = sum(F.size(F.array_intersect(a, b)) for a, b in sides)
+    either = sum(F.size(F.array_union(a, b)) for a, b in sides)
+    by_field = F.when(either > 0, shared / either.cast("double")).otherwise(F.lit(0.0))
+    return F.greatest(pooled - by_field, F.lit(0.0))
 
 
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
