@@ -50,6 +50,8 @@ FEATURES = (
 # EM learns per catalogue how much a typo or a missing credit means; a network
 # trained on generated typos learnt the generator's. Chosen by comparing four
 # subsets on generated seed 2025 and MusicBrainz 20K (README "Pair model").
+# The last two (v2) see text in the wrong field and are zero otherwise, so
+# they can only tell the network "same" (README "Text in the wrong field").
 MODEL_FEATURES = (
     "splink_weight",
     "album_missing",
@@ -126,7 +128,7 @@ def _set_jaccard(left: Column, right: Column) -> Column:
     ).otherwise(F.lit(0.0))
 
 
-_TEXT_FIELDS = {"title_norm": "t", "artist_norm": "a", "album_norm": "b"}
+_TEXT_FIELDS = ("title_norm", "artist_norm", "album_norm")
 
 
 def _words(column: str) -> Column:
