@@ -152,6 +152,7 @@ BLOCKERS = (
     "isrc",
     MINHASH,
     "text_duration",
+    "text_track",
     "title_artist",
     "title_duration",
     "track_year_duration",

@@ -97,6 +97,7 @@ ExactKey = Literal[
     "album_track_duration",
     "track_year_duration",
     "text_duration",
+    "text_track",
 ]
 
 
@@ -122,6 +123,7 @@ class BlockingConfig(_Section):
             "album_track_duration": 5,
             "artist_duration": 10,
             "text_duration": 5,
+            "text_track": 5,
         }
     )
     # A pair proposed only by keys that let the artist differ (title_duration,

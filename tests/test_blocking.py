@@ -258,6 +258,54 @@ def test_text_in_another_field_pairs_records_of_one_length(spark):
     assert "text_duration" not in pairs[("b", "c")]
 
 
+def test_text_in_another_field_pairs_records_at_one_position(spark):
+    """A feed with no lengths that filed the track title as the credit: no
+    key with a length pairs it, nor any key that reads a field as itself;
+    `text_track` does, and only at the same track number."""
+    rows = [
+        {
+            "record_id": "a",
+            "title": "Exalted Above Thrones",
+            "artists": "Naglfar",
+            "album": "Vittra",
+            "track_number": "3",
+            "duration_ms": "376000",
+        },
+        {
+            "record_id": "b",
+            "title": "Vittra",
+            "artists": "Exalted Above Thrones",
+            "track_number": "03",
+        },
+        {
+            "record_id": "c",
+            "title": "Vittra",
+            "artists": "Exalted Above Thrones",
+            "track_number": "7",
+        },
+    ]
+    others = [
+        "isrc",
+        "title_artist",
+        "title_duration",
+        "artist_duration",
+        "album_track_duration",
+        "track_year_duration",
+        "text_duration",
+    ]
+    without = [f"blocking.exact_keys=[{','.join(others)}]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, without), rows)
+    assert ("a", "b") not in pairs
+    with_key = [
+        f"blocking.exact_keys=[{','.join(others)},text_track]",
+        "blocking.minhash.enabled=false",
+    ]
+    pairs, _ = _pairs(spark, load_config(None, with_key), rows)
+    assert pairs[("a", "b")] == {"text_track"}
+    assert ("a", "c") not in pairs
+    assert "text_track" not in pairs[("b", "c")]
+
+
 def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):
     pairs, _ = _pairs(
         spark,
