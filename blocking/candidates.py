@@ -155,6 +155,7 @@ BLOCKERS = (
     "text_track",
     "title_artist",
     "title_duration",
+    "track_duration",
     "track_year_duration",
 )
 

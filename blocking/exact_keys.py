@@ -80,6 +80,13 @@ def _keys(name: str) -> Column:
             album.isNotNull() & track.isNotNull() & duration.isNotNull(),
             _with_duration(F.concat_ws("|", album, track.cast("string")), POSITION_BUCKET_S),
         )
+    if name == "track_duration":
+        # A feed that blanked the text and the year: position and a length to
+        # the second. Only small catalogues keep such blocks under the cap.
+        return F.when(
+            track.isNotNull() & duration.isNotNull(),
+            _with_duration(track.cast("string"), POSITION_ONLY_BUCKET_S),
+        )
     if name == "track_year_duration":
         # No text at all: position, year and a length to the second.
         return F.when(

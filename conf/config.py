@@ -98,6 +98,7 @@ ExactKey = Literal[
     "track_year_duration",
     "text_duration",
     "text_track",
+    "track_duration",
 ]
 
 
@@ -124,6 +125,7 @@ class BlockingConfig(_Section):
             "artist_duration": 10,
             "text_duration": 5,
             "text_track": 5,
+            "track_duration": 5,
         }
     )
     # A pair proposed only by keys that let the artist differ (title_duration,

@@ -211,6 +211,28 @@ def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
     assert pairs[("1", "2")] >= {"album_track_duration", "track_year_duration"}
 
 
+def test_a_blanked_record_pairs_by_position_and_length_alone(spark):
+    """A feed that blanked the text and the year: `track_duration` pairs it
+    with the record at its position and length to the second, not with the
+    one a few seconds longer, and a crowded block goes to the skew guard."""
+    base = {"title": "分裂", "artists": "王菲", "album": "Fuzao", "release_year": "1997"}
+    rows = [
+        {"record_id": "1", **base, "track_number": "4", "duration_ms": "243000"},
+        {"record_id": "2", "title": "004", "track_number": "04", "duration_ms": "243.4"},
+        {"record_id": "3", "title": "004", "track_number": "4", "duration_ms": "246"},
+    ]
+    only = ["blocking.exact_keys=[track_duration]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, only), rows)
+    assert set(pairs) == {("1", "2")}
+    crowd = [
+        {"record_id": f"c{i}", "title": "004", "track_number": "4", "duration_ms": "243.2"}
+        for i in range(5)
+    ]
+    pairs, report = _pairs(spark, load_config(None, only), rows + crowd)
+    assert not pairs
+    assert report.dropped_keys >= 1
+
+
 def test_text_in_another_field_pairs_records_of_one_length(spark):
     """One feed filed the track title as the credit and the release title as
     the title: no key that reads a field as itself pairs it; `text_duration`
