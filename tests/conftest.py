@@ -15,10 +15,12 @@ SHARED_DATASETS = Path(os.environ.get("TRACKLINK_DATASETS", ROOT.parent / "share
 MUSICBRAINZ = SHARED_DATASETS / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
 
 
-# One session runs every test, so the 3 GB driver also holds every test's
+# One session runs every test, so the 4 GB driver also holds every test's
 # broadcasts. Spark sizes memory pages from the heap (64 MB here), and a
 # string-keyed broadcast join takes a whole page on the driver however small
 # its table: a few dozen live broadcasts ran CI's driver out of memory.
+# 3 GB ran out again (2026-12-04, test_resolve_e2e, Java heap space) once two
+# more exact keys added two more key tables to every blocking plan.
 SUITE_SPARK_CONF = {
     "spark.buffer.pageSize": "2m",
     # Unreferenced broadcasts and shuffles are released after a driver GC.
@@ -34,7 +36,7 @@ def spark(tmp_path_factory):
         None,
         [
             "spark.shuffle_partitions=2",
-            "spark.driver_memory=3g",
+            "spark.driver_memory=4g",
             f"spark.checkpoint_dir={tmp_path_factory.mktemp('spark')}",
         ],
     )
@@ -46,7 +48,7 @@ def spark(tmp_path_factory):
 @pytest.fixture(autouse=True, scope="module")
 def _release_cached_data():
     # One session serves the whole suite; what a module's jobs cached would
-    # otherwise pile up in the 3 GB driver until a broadcast no longer fits.
+    # otherwise pile up in the 4 GB driver until a broadcast no longer fits.
     yield
     from pyspark.sql import SparkSession
 
