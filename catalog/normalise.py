@@ -38,6 +38,7 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from catalog.spilled_values import take_spilled
 from catalog.text import (
     channel_credit,
     clean,
@@ -91,7 +92,13 @@ def normalise_values(
         return value
 
     track_no = parsed("track_number", track_number, parse_track_number(track_number))
-    pt = parse_title(raw_or_none(title), raw_or_none(artists), raw_or_none(album), track_no)
+    title = raw_or_none(title)
+    if cfg.take_spilled_values:
+        spilled = take_spilled(title, is_null(duration), is_null(release_year))
+        title = spilled.title
+        duration = duration if spilled.length is None else spilled.length
+        release_year = release_year if spilled.year is None else spilled.year
+    pt = parse_title(title, raw_or_none(artists), raw_or_none(album), track_no)
     kind_value = parsed("kind", kind, parse_kind(kind))
     kind_norm = kind_value or ("video" if pt.video else "audio")
     credit = parse_credit(channel_credit(pt.artist, kind_norm == "video"), pt.featured)

@@ -49,6 +49,9 @@ class NormaliseConfig(_Section):
     # Durations outside this range (seconds) are treated as unparseable.
     min_duration_s: float = Field(1.0, gt=0)
     max_duration_s: float = Field(4 * 3600.0, gt=0)
+    # Take a length, release date, copyright line or price that an export
+    # appended to the title back out of it (`catalog.spilled_values`).
+    take_spilled_values: bool = True
 
 
 class MinHashConfig(_Section):
