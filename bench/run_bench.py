@@ -318,7 +318,7 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -347,7 +347,7 @@ def main() -> None:
         action="store_true",
         help="redraw results.md and results.png from --out's results.json; run nothing",
     )
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
     if args.report_only:
         rows = json.loads((Path(args.out) / "results.json").read_text())
         for r in rows:  # results.json files written before `stopped_s` existed
@@ -360,13 +360,22 @@ def main() -> None:
         write_report(rows, Path(args.out))
         print((Path(args.out) / "results.md").read_text())
         return
+    # A clone outside the project folder has no ../shared: say so rather than
+    # print a table that quietly lacks the baseline or MusicBrainz.
+    missing = []
+    if args.musicbrainz and not Path(args.musicbrainz).exists():
+        missing.append(f"MusicBrainz 20K at {args.musicbrainz} (--musicbrainz '' leaves it out)")
+    if not args.no_baseline and not BASELINE.exists():
+        missing.append(f"the baseline at {BASELINE} (--no-baseline leaves it out)")
+    if missing:
+        ap.error("not found: " + "; ".join(missing))
     py = sys.executable
     work = Path(args.work)
     work.mkdir(parents=True, exist_ok=True)
     rows: list[dict] = []
 
     datasets = []
-    if args.musicbrainz and Path(args.musicbrainz).exists():
+    if args.musicbrainz:
         datasets.append(
             ("musicbrainz_20k", args.musicbrainz, "musicbrainz-dapo", "CID", "dapo", None)
         )
@@ -413,7 +422,7 @@ def main() -> None:
         print(f"{name}: tracklink ...", file=sys.stderr)
         rows.append(run_tracklink(name, path, fmt, truth, work, py))
         print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
-        if not args.no_baseline and BASELINE.exists():
+        if not args.no_baseline:
             print(f"{name}: splink-duckdb baseline ...", file=sys.stderr)
             rows.append(
                 run_baseline(

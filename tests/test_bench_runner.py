@@ -49,3 +49,15 @@ def test_a_failing_run_says_how_it_ended(tmp_path):
         )
     assert exc.value.args[0].startswith("exit 1")
     assert "bad input" in exc.value.args[0]
+
+
+def test_missing_shared_material_is_an_error_not_a_shorter_table(tmp_path, capsys):
+    """A clone outside the project folder has no ../shared: the run must stop
+    and name what is missing, not print a table without the baseline."""
+    with pytest.raises(SystemExit):
+        run_bench.main(
+            ["--musicbrainz", str(tmp_path / "none.dapo"), "--sizes", "--work", str(tmp_path)]
+        )
+    err = capsys.readouterr().err
+    assert "MusicBrainz 20K" in err and "none.dapo" in err
+    assert not any(tmp_path.iterdir())
