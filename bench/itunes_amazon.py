@@ -17,9 +17,11 @@ benchmark's test split (held back, not here): Magellan 91.2, Ditto 97.06
 
 `--write-catalog` writes the same records as a catalogue CSV with a
 `true_entity_id` column (the labelled matches of both splits joined into
-entities, every other record alone) and stops: `python -m
+entities, every other record alone), and `train_entity_id` /
+`valid_entity_id` (one split's matches only), and stops: `python -m
 jobs.evaluate_blocking --input RECORDS.csv --truth true_entity_id` then says
-how many labelled matches blocking proposes. Its other figures (reduction,
+how many labelled matches blocking proposes. Tune blocking on
+`train_entity_id`; quote `valid_entity_id` as the held-out figure. Its other figures (reduction,
 false candidates) mean little: the benchmark labels a few pairs, not all.
 """
 
@@ -116,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.write_catalog:
         raw, labelled = load(folder)
-        with_truth(raw, labelled).to_csv(args.write_catalog, index=False)
+        out = with_truth(raw, labelled)
+        for split in ("train", "valid"):
+            one = with_truth(raw, labelled[labelled["split"] == split])
+            out[f"{split}_entity_id"] = one["true_entity_id"].to_numpy()
+        out.to_csv(args.write_catalog, index=False)
         print(f"{len(raw):,} records, {int(labelled['label'].sum())} labelled matches")
         return 0
 

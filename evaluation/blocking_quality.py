@@ -81,3 +81,23 @@ def format_blocking_quality(rows: list[BlockerQuality]) -> str:
             f"{q.pair_completeness:>9.4f}{q.pairs_per_record:>11.2f}{q.reduction_ratio:>10.6f}"
         )
     return "\n".join(lines)
+
+
+def missed_pairs(truth: DataFrame, candidates: DataFrame) -> DataFrame:
+    """The true pairs no blocker proposed: record_id_l < record_id_r, as the
+    candidate table orders them. For reading what blocking cannot see; on a
+    catalogue with large true clusters this is quadratic in cluster size."""
+    t = truth.select("record_id", F.col("truth_id").cast("string").alias("t"))
+    true_pairs = (
+        t.alias("l")
+        .join(
+            t.alias("r"),
+            (F.col("l.t") == F.col("r.t")) & (F.col("l.record_id") < F.col("r.record_id")),
+        )
+        .select(
+            F.col("l.record_id").alias("record_id_l"), F.col("r.record_id").alias("record_id_r")
+        )
+    )
+    return true_pairs.join(
+        candidates.select("record_id_l", "record_id_r"), ["record_id_l", "record_id_r"], "left_anti"
+    )

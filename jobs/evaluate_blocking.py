@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from blocking import candidate_pairs, describe_minhash
 from catalog import INPUT_FORMATS, normalise, read_input, split_valid
 from conf.config import load_config
-from evaluation.blocking_quality import blocking_quality, format_blocking_quality
+from evaluation.blocking_quality import blocking_quality, format_blocking_quality, missed_pairs
 from jobs.cli import add_config_arguments, run_cli
 from runtime.errors import InputError
 from runtime.progress import StageTimer
@@ -36,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--input", required=True)
     parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
     parser.add_argument("--truth", required=True, metavar="COLUMN")
+    parser.add_argument(
+        "--missed",
+        default=None,
+        metavar="PATH.csv",
+        help="write the true pairs no blocker proposed, with both records' normalised fields",
+    )
     parser.add_argument(
         "--output", default=None, help="folder for the MLflow store (default: none, no tracking)"
     )
@@ -64,6 +70,23 @@ def main(argv: list[str] | None = None) -> int:
     rows = blocking_quality(truth, candidates)
     print(format_blocking_quality(rows))
     print(f"blocking wall time {timer.seconds['blocking']:.1f}s")
+    if args.missed:
+        fields = ["record_id", "title_norm", "artist_norm", "album_norm", "duration_s", "year"]
+        side = lambda s: records.select(  # noqa: E731
+            [
+                F.col(c).alias(f"{c}_{s}") if c != "record_id" else F.col(c).alias(f"record_id_{s}")
+                for c in fields
+            ]
+        )
+        missed = (
+            missed_pairs(truth, candidates)
+            .join(side("l"), "record_id_l")
+            .join(side("r"), "record_id_r")
+        )
+        missed.toPandas().sort_values(["record_id_l", "record_id_r"]).to_csv(
+            args.missed, index=False
+        )
+        print(f"missed true pairs written to {args.missed}")
     if args.output:
         tracking = cfg.tracking
         with RunTracker(tracking, args.output, run_name="evaluate_blocking") as tracker:
