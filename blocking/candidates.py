@@ -155,6 +155,7 @@ BLOCKERS = (
     "text_track",
     "title_artist",
     "title_duration",
+    "title_head_duration",
     "track_duration",
     "track_year_duration",
 )
@@ -405,7 +406,7 @@ def candidate_pairs(
 # same length whose titles share nothing are, on MusicBrainz, mostly one
 # recording with its title in another script or language. `text_duration`
 # holds every `title_duration` key (a title is text) and so must be as loose.
-LOOSE_KEYS = frozenset({"title_duration", "text_duration", MINHASH})
+LOOSE_KEYS = frozenset({"title_duration", "title_head_duration", "text_duration", MINHASH})
 
 
 def _loose_only(mask: Column) -> Column:

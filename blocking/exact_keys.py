@@ -21,6 +21,13 @@ DURATION_BUCKET_S = 4.0
 POSITION_BUCKET_S = 2.0
 POSITION_ONLY_BUCKET_S = 1.0
 
+# `title_head_duration` keys on the title's first one and first two words:
+# an export that appended the credit, the album or genre words to one feed's
+# title leaves its start intact. The one-word key serves one-word titles; in
+# a large catalogue its blocks exceed the cap and the two-word key is the one
+# that proposes.
+TITLE_HEAD_WORDS = (1, 2)
+
 
 def _duration_buckets(width: float = DURATION_BUCKET_S) -> Column:
     d = F.col("duration_s")
@@ -57,6 +64,15 @@ def _keys(name: str) -> Column:
         return F.when(
             F.col("duration_s").isNotNull(),
             F.flatten(F.transform(values, lambda v: _with_duration(v, DURATION_BUCKET_S))),
+        )
+    if name == "title_head_duration":
+        words = F.split(title, " ")
+        heads = F.array_distinct(
+            F.array(*[F.array_join(F.slice(words, 1, n), " ") for n in TITLE_HEAD_WORDS])
+        )
+        return F.when(
+            title.isNotNull() & F.col("duration_s").isNotNull(),
+            F.flatten(F.transform(heads, lambda h: _with_duration(h, DURATION_BUCKET_S))),
         )
     if name == "title_duration":
         return F.when(

@@ -430,3 +430,56 @@ def test_guard_skew_keeps_blocks_at_the_limit(spark):
     )
     kept, report = guard_skew(keys, 3)
     assert kept.count() == 3 and report.dropped_keys == 0
+
+
+def test_a_title_with_appended_values_pairs_by_its_first_words_and_length(spark):
+    """An export appended the credit and genre words to one feed's title:
+    `title_head_duration` pairs it with the plain record by the title's first
+    words and the length; a record of another length or another start is
+    not proposed."""
+    rows = [
+        {
+            "record_id": "1",
+            "title": "The Tin Man",
+            "artists": "Kenny Chesney",
+            "duration_ms": "205",
+        },
+        {
+            "record_id": "2",
+            "title": "The Tin Man Kenny Chesney Country , Music , Urban Cowboy",
+            "duration_ms": "206",
+        },
+        {
+            "record_id": "3",
+            "title": "The Tin Man",
+            "artists": "Kenny Chesney",
+            "duration_ms": "240",
+        },
+        {"record_id": "4", "title": "Tin Man", "artists": "Kenny Chesney", "duration_ms": "205"},
+        {"record_id": "5", "title": "Firefly", "artists": "Ed Sheeran", "duration_ms": "269"},
+        {"record_id": "6", "title": "Firefly Ed Sheeran Singer/Songwriter", "duration_ms": "269"},
+    ]
+    only = ["blocking.exact_keys=[title_head_duration]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, only), rows)
+    assert set(pairs) == {("1", "2"), ("5", "6")}
+    assert pairs[("1", "2")] == {"title_head_duration"}
+
+
+def test_title_head_pairs_of_two_credited_records_meet_the_text_floor(spark):
+    """The key lets the artist differ, so two credited records it alone
+    proposes need `text_floor`: two artists' songs that start alike and run
+    as long are not candidates."""
+    rows = [
+        {
+            "record_id": "1",
+            "title": "Love Me Tender",
+            "artists": "Elvis Presley",
+            "duration_ms": "170",
+        },
+        {"record_id": "2", "title": "Love Me Do", "artists": "The Beatles", "duration_ms": "171"},
+    ]
+    only = ["blocking.exact_keys=[title_head_duration]", "blocking.minhash.enabled=false"]
+    pairs, _ = _pairs(spark, load_config(None, only), rows)
+    assert not pairs
+    pairs, _ = _pairs(spark, load_config(None, [*only, "blocking.text_floor=0"]), rows)
+    assert set(pairs) == {("1", "2")}
