@@ -2,11 +2,12 @@
 
     python -m jobs.train_pair_model --seeds 1005 --records 100000 --output DIR \
         [--version v1] [--epochs N] [--drop-artist 0.05] [--wrong-length 0.03] \
-        [--misfile 0.03] \
+        [--misfile 0.03] [--flatten 0.0] \
         [--config ...] [--set key=value ...]
 
 For each seed: generate a catalogue, roughen it (`roughen`: some artists
-removed, some lengths wrong, some fields misfiled), resolve it with `jobs.resolve` (pair model off),
+removed, some lengths wrong, some fields misfiled, some rows flattened into
+the title), resolve it with `jobs.resolve` (pair model off),
 and label its scored candidate pairs with the generator's truth (same
 `true_entity_id`: a video is its own entity). The network learns from
 Splink's weight and the pairs' similarities (`linkage.pair_features`); a Platt calibration is fitted on the
@@ -49,9 +50,31 @@ from storage.delta import read_delta
 RESERVED_SEEDS = frozenset({7, 42, 99, 2025})
 TRUTH = "true_entity_id"
 
+# What a flattened row's title may end with (`roughen(flatten=...)`): a
+# store's genre list, lower-cased by normalisation like any title word.
+GENRE_LISTS = (
+    "Pop",
+    "Rock",
+    "Pop Music Pop Rock",
+    "Country Music Contemporary Country",
+    "Hip Hop/Rap Music Rap",
+    "Dance Electronic",
+    "R&B/Soul Music Contemporary R&B",
+    "Alternative Music Indie Rock",
+    "Singer/Songwriter",
+    "Jazz Vocal",
+    "Latin Music",
+    "Soundtrack",
+)
+
 
 def roughen(
-    catalogue: DataFrame, seed: int, drop_artist: float, wrong_length: float, misfile: float = 0.0
+    catalogue: DataFrame,
+    seed: int,
+    drop_artist: float,
+    wrong_length: float,
+    misfile: float = 0.0,
+    flatten: float = 0.0,
 ) -> DataFrame:
     """Dirt real feeds have and the generator's defaults do not: a record with
     no artist credit, a length that is simply wrong (a hidden track, a bad
@@ -60,7 +83,12 @@ def roughen(
     the track title filed as the credit and the release title as the track
     title. Without it the network never sees a true pair lacking an artist,
     nor one whose lengths disagree or whose fields cross, and reads all of
-    them as "different"."""
+    them as "different".
+
+    `flatten`: a share of records whose export appended other columns to
+    the title: the credit and the release title each with even odds (and
+    then left empty), and a genre list with odds of three in four, at least
+    one of them. Splink then sees a long title and no credit."""
     artist_gone = F.rand(seed) < drop_artist
     length_wrong = F.rand(seed + 1) < wrong_length
     random_ms = (F.lit(60_000) + F.rand(seed + 2) * 540_000).cast("long").cast("string")
@@ -83,11 +111,52 @@ def roughen(
     )
     album = F.when(shifted, none).otherwise(F.col("album"))
     return (
-        catalogue.withColumn("_misfile_roll", F.rand(seed + 3))
-        .withColumns({"title": title, "artists": artists, "album": album})
-        .drop("_misfile_roll")
+        _flatten(
+            catalogue.withColumn("_misfile_roll", F.rand(seed + 3))
+            .withColumns({"title": title, "artists": artists, "album": album})
+            .drop("_misfile_roll"),
+            seed,
+            flatten,
+        )
         .withColumn("artists", F.when(artist_gone, none).otherwise(F.col("artists")))
         .withColumn("duration_ms", F.when(length_wrong, random_ms).otherwise(F.col("duration_ms")))
+    )
+
+
+def _flatten(catalogue: DataFrame, seed: int, share: float) -> DataFrame:
+    if share <= 0:
+        return catalogue
+    rolls = {
+        f"_{name}_roll": F.rand(seed + 4 + i) for i, name in enumerate(("flat", "move", "genre"))
+    }
+    flat = F.col("_flat_roll") < share
+    move = F.col("_move_roll")
+    genre_roll = F.col("_genre_roll")
+    # Two independent even coins for credit and release from one draw.
+    move_artist = flat & (move < 0.5) & F.col("artists").isNotNull()
+    move_album = flat & (((move * 4).cast("int") % 2) == 0) & F.col("album").isNotNull()
+    with_genre = flat & ((genre_roll < 0.75) | ~(move_artist | move_album))
+    genres = F.array(*[F.lit(g) for g in GENRE_LISTS])
+    # The genre pick reuses the roll's spread above 0.75: uniform enough.
+    pick = (genre_roll * 1000).cast("int") % len(GENRE_LISTS) + 1
+    none = F.lit(None).cast("string")
+    title = F.concat_ws(
+        " ",
+        F.col("title"),
+        F.when(move_artist, F.col("artists")),
+        F.when(move_album, F.col("album")),
+        F.when(with_genre, F.element_at(genres, pick)),
+    )
+    return (
+        catalogue.withColumns(rolls)
+        .withColumns(
+            {
+                "title": F.when(flat, title).otherwise(F.col("title")),
+                "artists": F.when(move_artist, none).otherwise(F.col("artists")),
+                "album": F.when(move_album, none).otherwise(F.col("album")),
+            }
+        )
+        .drop(*rolls)
     )
 
 
@@ -129,6 +198,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.03,
         help="share of records whose title, credit and release are in the wrong fields",
     )
+    parser.add_argument(
+        "--flatten",
+        type=float,
+        default=0.0,
+        help="share of records whose credit, release title or a genre list is appended to the title",
+    )
     parser.add_argument("--torch-seed", type=int, default=0)
     parser.add_argument(
         "--features",
@@ -164,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
             args.drop_artist,
             args.wrong_length,
             args.misfile,
+            args.flatten,
         )
         catalogue.write.mode("overwrite").parquet(source)
         resolve(spark, cfg, source, "catalog", resolved, truth_column=TRUTH)
@@ -183,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
         "drop_artist": args.drop_artist,
         "wrong_length": args.wrong_length,
         "misfile": args.misfile,
+        "flatten": args.flatten,
         "torch_seed": args.torch_seed,
         "pairs": len(data),
         "matches": int(data["label"].sum()),
@@ -212,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             {
                 k: v
                 for k, v in provenance.items()
-                if k in ("records", "epochs", "drop_artist", "wrong_length", "misfile")
+                if k in ("records", "epochs", "drop_artist", "wrong_length", "misfile", "flatten")
             }
             | {"seeds": args.seeds}
         )

@@ -42,6 +42,7 @@ FEATURES = (
     "version_tagged",
     "crossed_title_artist",
     "text_moved",
+    "title_contained",
 )
 
 # What the packaged model learns from: Splink's weight, and the comparisons
@@ -52,6 +53,7 @@ FEATURES = (
 # subsets on generated seed 2025 and MusicBrainz 20K (README "Pair model").
 # The last two (v2) see text in the wrong field and are zero otherwise, so
 # they can only tell the network "same" (README "Text in the wrong field").
+# `title_contained` (v3) sees a title with other columns' values appended.
 MODEL_FEATURES = (
     "splink_weight",
     "album_missing",
@@ -65,6 +67,7 @@ MODEL_FEATURES = (
     "version_tagged",
     "crossed_title_artist",
     "text_moved",
+    "title_contained",
 )
 
 # The record columns the features read (normalised records, see catalog.normalise).
@@ -154,6 +157,29 @@ def _text_moved() -> Column:
     return F.greatest(pooled - by_field, F.lit(0.0))
 
 
+def _title_contained() -> Column:
+    """How much more one record's title is found among all the other's words
+    than the two titles agree word for word.
+
+    Zero for equal titles and for titles that share nothing; positive when
+    every word of one title is somewhere in the other record, the other's
+    title carrying more: an export that appended the credit, the release or
+    genre words to a title. "Love" against "Love Me Do" scores too, so the
+    network must weigh it with the credit and the length."""
+    title = {side: _words(f"title_norm_{side}") for side in ("l", "r")}
+    pooled = {side: F.concat(*[_words(f"{c}_{side}") for c in _TEXT_FIELDS]) for side in ("l", "r")}
+
+    def found(a: str, b: str) -> Column:
+        words = F.array_distinct(title[a])
+        return F.when(
+            F.size(words) > 0,
+            F.size(F.array_intersect(words, pooled[b])) / F.size(words).cast("double"),
+        ).otherwise(F.lit(0.0))
+
+    same = _set_jaccard(title["l"], title["r"])
+    return F.greatest(F.greatest(found("l", "r"), found("r", "l")) - same, F.lit(0.0))
+
+
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     """`pairs` (record_id_l, record_id_r, match_weight, ...) with the `FEATURES`
     columns added (and `SIDE_COLUMNS` dropped); `records` must hold every
@@ -220,6 +246,7 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
             F.lit(0.0),
         ),
         "text_moved": _text_moved(),
+        "title_contained": _title_contained(),
     }
     assert tuple(features) == FEATURES
     return joined.select(

@@ -189,6 +189,58 @@ def test_features_see_text_in_the_wrong_field(spark):
     assert other.text_moved == 0.0
 
 
+def test_title_contained_sees_a_title_with_other_columns_appended(spark):
+    """One feed's export appended the credit, the release and a genre to the
+    title: every word of the plain title is among the other record's words,
+    while the titles agree on one word of four."""
+    records = _records(
+        spark,
+        [
+            {"record_id": "a"},
+            {
+                "record_id": "b",
+                "title_norm": "yellow coldplay parachutes pop",
+                "artist_norm": None,
+                "album_norm": None,
+            },
+            {"record_id": "c", "title_norm": "fix you"},
+        ],
+    )
+    pairs = _pairs(spark, [("a", "b"), ("a", "c"), ("a", "a")])
+    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
+    assert rows[("a", "b")].title_contained == pytest.approx(0.75)
+    # Titles that share nothing, and equal titles, score nothing.
+    assert rows[("a", "c")].title_contained == 0.0
+    assert rows[("a", "a")].title_contained == 0.0
+
+
+def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
+    from jobs.train_pair_model import GENRE_LISTS, roughen
+
+    rows = [(str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)]
+    catalogue = spark.createDataFrame(
+        rows, "record_id string, title string, artists string, album string, duration_ms string"
+    )
+    out = {r.record_id: r for r in roughen(catalogue, 5, 0.0, 0.0, flatten=0.4).collect()}
+    flat = 0
+    for i in range(3000):
+        r = out[str(i)]
+        if r.title == f"song {i}":
+            assert (r.artists, r.album) == (f"artist {i}", f"album {i}")
+            continue
+        flat += 1
+        rest = r.title.removeprefix(f"song {i}").strip()
+        # What moved left its field; nothing else changed.
+        if r.artists is None:
+            rest = rest.removeprefix(f"artist {i}").strip()
+        if r.album is None:
+            rest = rest.removeprefix(f"album {i}").strip()
+        assert rest == "" or rest in GENRE_LISTS, r.title
+        assert r.duration_ms == "200000"
+    assert 1050 < flat < 1350
+    assert sum(out[str(i)].artists is None for i in range(3000)) > 400
+
+
 def test_roughening_misfiles_a_share_of_the_records(spark):
     from jobs.train_pair_model import roughen
 
