@@ -149,7 +149,7 @@ class PairModelConfig(_Section):
     # Off: Splink's match probability is the pair's probability.
     enabled: bool = True
     # The packaged model linkage/weights/pair-<version>.pt ...
-    version: str = "v3"
+    version: str = "v2"
     # ... or a file written by `python -m jobs.train_pair_model`.
     weights_path: str | None = None
 
