@@ -109,6 +109,10 @@ RUNTIME_SQL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # Blocking's union of many keyed self-joins makes a plan whose text, built
+    # for every query's SQL event, filled spark-submit's default 1 GB driver
+    # heap on a 300-record catalogue: cap it (bytes).
+    "spark.sql.maxPlanStringLength": "1000000",
 }
 
 
