@@ -362,8 +362,9 @@ def candidate_pairs(
     `keys`: the exact keys when the caller already has them (MinHash rows in
     them are ignored: MinHash pairs come from `minhash_pairs`, per text).
 
-    The pairs come back cached and counted (the tables blocking kept on the
-    way are released by then): `unpersist()` them when done."""
+    The pairs come back computed, as a local checkpoint (the tables blocking
+    kept on the way are released by then); Spark frees its blocks once the
+    DataFrame is garbage collected."""
     with JobCache() as scratch:
         # Only the small tables are kept (see `guard_skew`).
         index = record_index(records)
@@ -394,8 +395,10 @@ def candidate_pairs(
             )
             pairs = union_pairs(pairs, by_embedding.drop("cosine"))
             report = report.merged(embedding_report)
-        pairs = pairs.persist()
-        pairs.count()
+        # Checkpointed, not cached: what comes after reads the pairs, never
+        # blocking's plan (hundreds of joins, unions and aggregates), which
+        # each later query would otherwise carry, look up and describe.
+        pairs = pairs.localCheckpoint()
     return pairs, report
 
 

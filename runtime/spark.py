@@ -90,7 +90,7 @@ def build_local_session(cfg: SparkConfig) -> SparkSession:
         .config("spark.sql.warehouse.dir", os.path.join(checkpoint_dir, "warehouse"))
         .config("spark.jars", ",".join(jars))
     )
-    for key, value in cfg.conf.items():
+    for key, value in {**RUNTIME_SQL_CONF, **cfg.conf}.items():
         if key != "spark.jars":
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -111,7 +111,9 @@ RUNTIME_SQL_CONF = {
     "spark.sql.execution.arrow.pyspark.enabled": "true",
     # Blocking's union of many keyed self-joins makes a plan whose text, built
     # for every query's SQL event, filled spark-submit's default 1 GB driver
-    # heap on a 300-record catalogue: cap it (bytes).
+    # heap on a 300-record catalogue: cap it (bytes). Local runs pay for the
+    # text too: uncapped, a generated 100k run took 247.7 s against 200.9 s
+    # (medians of two, alternating; bench/results/scale.md, 2026-12-04).
     "spark.sql.maxPlanStringLength": "1000000",
 }
 

@@ -19,7 +19,7 @@ def _pairs(spark, cfg, rows):
     return {(r.record_id_l, r.record_id_r): set(r.blocked_by) for r in pairs.collect()}, report
 
 
-def test_candidate_pairs_come_back_cached_and_keep_nothing_else(spark):
+def test_candidate_pairs_come_back_checkpointed_and_keep_nothing_else(spark):
     cfg = load_config(None, [])
     rows = [
         dict(record_id=f"r{i}", title=t, artists="Neon Islands", duration_ms=200_000 + i)
@@ -33,8 +33,16 @@ def test_candidate_pairs_come_back_cached_and_keep_nothing_else(spark):
     # Only the pairs themselves: the index, key tables and texts blocking
     # kept on the way are released.
     assert jvm.getPersistentRDDs().size() == before + 1
-    assert pairs.storageLevel.useMemory and pairs.count() >= 1
-    pairs.unpersist()
+    # Later stages read the computed pairs, not blocking's joins again.
+    plan = pairs._jdf.queryExecution().optimizedPlan().toString()
+    assert "Join" not in plan and "Aggregate" not in plan
+    assert pairs.count() >= 1
+
+
+def test_a_local_session_caps_the_plan_text(spark):
+    # Every query's SQL event describes its plan; uncapped, the text of
+    # blocking's plan slowed every later query of a local run.
+    assert spark.conf.get("spark.sql.maxPlanStringLength") == "1000000"
 
 
 def test_lsh_threshold_follows_the_s_curve():
