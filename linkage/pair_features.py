@@ -16,7 +16,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from catalog.vocabulary import SAME_AUDIO_TAGS
+from catalog.text import clean
+from catalog.vocabulary import SAME_AUDIO_TAGS, STORE_GENRES
 
 # Order matters: a trained model's inputs are these, in this order.
 FEATURES = (
@@ -43,6 +44,7 @@ FEATURES = (
     "crossed_title_artist",
     "text_moved",
     "title_contained",
+    "title_padded",
 )
 
 # What the packaged model learns from: Splink's weight, and the comparisons
@@ -180,6 +182,43 @@ def _title_contained() -> Column:
     return F.greatest(F.greatest(found("l", "r"), found("r", "l")) - same, F.lit(0.0))
 
 
+# Cleaned words of the store genres, "and" left out (it pads every title).
+GENRE_WORDS = tuple(
+    sorted({w for g in STORE_GENRES for w in (clean(g) or "").split()} - {"and"})
+)
+
+
+def _title_padded() -> Column:
+    """How nearly one record's title is the other's title plus the other's
+    credit, release title or genre words.
+
+    For the longer title: the share of the shorter title's words it holds,
+    times the share of its extra words that are the shorter record's credit
+    or release words or store genre words. An export that appended those
+    columns to the title ("Yellow Coldplay Parachutes Pop" against "Yellow"
+    by Coldplay on Parachutes) scores 1; "Love Me Do" against "Love" scores
+    0, unless "me" and "do" are that record's credit or release. Unlike
+    `title_contained`, a longer title of the same artist's other song does
+    not score."""
+    title = {side: F.array_distinct(_words(f"title_norm_{side}")) for side in ("l", "r")}
+    genres = F.array(*[F.lit(w) for w in GENRE_WORDS])
+    values = {
+        side: F.concat(_words(f"artist_norm_{side}"), _words(f"album_norm_{side}"), genres)
+        for side in ("l", "r")
+    }
+
+    def padded(outer: str, inner: str) -> Column:
+        extra = F.array_except(title[outer], title[inner])
+        held = F.size(F.array_intersect(title[inner], title[outer]))
+        explained = F.size(F.array_intersect(extra, values[inner]))
+        return F.when(
+            (F.size(title[inner]) > 0) & (F.size(extra) > 0),
+            held / F.size(title[inner]).cast("double") * explained / F.size(extra).cast("double"),
+        ).otherwise(F.lit(0.0))
+
+    return F.greatest(padded("l", "r"), padded("r", "l"))
+
+
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
     """`pairs` (record_id_l, record_id_r, match_weight, ...) with the `FEATURES`
     columns added (and `SIDE_COLUMNS` dropped); `records` must hold every
@@ -247,6 +286,7 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
         ),
         "text_moved": _text_moved(),
         "title_contained": _title_contained(),
+        "title_padded": _title_padded(),
     }
     assert tuple(features) == FEATURES
     return joined.select(

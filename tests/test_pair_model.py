@@ -214,6 +214,37 @@ def test_title_contained_sees_a_title_with_other_columns_appended(spark):
     assert rows[("a", "a")].title_contained == 0.0
 
 
+def test_title_padded_needs_the_extra_title_words_to_be_the_other_records_values(spark):
+    """A title padded with the other record's credit, release and a store
+    genre scores 1, either way round; a longer title of another song by the
+    same artist scores nothing, though `title_contained` sees it as well."""
+    records = _records(
+        spark,
+        [
+            {"record_id": "a"},
+            {
+                "record_id": "b",
+                "title_norm": "yellow coldplay parachutes pop",
+                "artist_norm": None,
+                "album_norm": None,
+            },
+            {"record_id": "c", "title_norm": "yellow submarine"},
+            # Half the extra words are the release's: half the score.
+            {"record_id": "d", "title_norm": "yellow parachutes lemon"},
+            {"record_id": "e", "title_norm": "fix you"},
+        ],
+    )
+    pairs = _pairs(spark, [("a", "b"), ("b", "a"), ("a", "c"), ("a", "d"), ("a", "e"), ("a", "a")])
+    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
+    assert rows[("a", "b")].title_padded == pytest.approx(1.0)
+    assert rows[("b", "a")].title_padded == pytest.approx(1.0)
+    assert rows[("a", "c")].title_contained > 0.4
+    assert rows[("a", "c")].title_padded == 0.0
+    assert rows[("a", "d")].title_padded == pytest.approx(0.5)
+    assert rows[("a", "e")].title_padded == 0.0
+    assert rows[("a", "a")].title_padded == 0.0
+
+
 def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
     from jobs.train_pair_model import GENRE_LISTS, roughen
 
