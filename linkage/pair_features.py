@@ -189,34 +189,34 @@ GENRE_WORDS = tuple(
 
 
 def _title_padded() -> Column:
-    """How nearly one record's title is the other's title plus the other's
-    credit, release title or genre words.
+    """How much of what one title has beyond the other's title is the other
+    record's whole credit, whole release title or store genre words.
 
-    For the longer title: the share of the shorter title's words it holds,
-    times the share of its extra words that are the shorter record's credit
-    or release words or store genre words. An export that appended those
-    columns to the title ("Yellow Coldplay Parachutes Pop" against "Yellow"
-    by Coldplay on Parachutes) scores 1; "Love Me Do" against "Love" scores
-    0, unless "me" and "do" are that record's credit or release. Unlike
-    `title_contained`, a longer title of the same artist's other song does
-    not score."""
-    title = {side: F.array_distinct(_words(f"title_norm_{side}")) for side in ("l", "r")}
-    genres = F.array(*[F.lit(w) for w in GENRE_WORDS])
-    values = {
-        side: F.concat(_words(f"artist_norm_{side}"), _words(f"album_norm_{side}"), genres)
-        for side in ("l", "r")
-    }
+    The longer title must begin with the shorter one; of the words after it,
+    the share left once the shorter record's credit and release title (each
+    as a whole phrase) and genre words are taken out is subtracted from 1. An
+    export that appended those columns ("Yellow Coldplay Parachutes Pop"
+    against "Yellow" by Coldplay on Parachutes) scores 1. "Love Me Do"
+    against "Love" scores 0, and so does "Machine of Signals" against
+    "Machine" by Lonely Signals: single words shared by chance are not a
+    flattened row, whole values are (`title_contained` sees both)."""
+    genres = "array(" + ", ".join(f"'{w}'" for w in GENRE_WORDS) + ")"
 
     def padded(outer: str, inner: str) -> Column:
-        extra = F.array_except(title[outer], title[inner])
-        held = F.size(F.array_intersect(title[inner], title[outer]))
-        explained = F.size(F.array_intersect(extra, values[inner]))
-        return F.when(
-            (F.size(title[inner]) > 0) & (F.size(extra) > 0),
-            held / F.size(title[inner]).cast("double") * explained / F.size(extra).cast("double"),
-        ).otherwise(F.lit(0.0))
+        longer, shorter = f"title_norm_{outer}", f"title_norm_{inner}"
+        rest = f"substring({longer}, length({shorter}) + 2)"
+        removed = f"concat(' ', {rest}, ' ')"
+        for column in (f"artist_norm_{inner}", f"album_norm_{inner}"):
+            removed = f"replace({removed}, concat(' ', coalesce({column}, ''), ' '), ' ')"
+        left = f"filter(split(trim({removed}), ' +'), w -> w != '' AND NOT array_contains({genres}, w))"
+        return F.expr(
+            f"""CASE WHEN length({shorter}) > 0
+                      AND left({longer}, length({shorter}) + 1) = concat({shorter}, ' ')
+                 THEN 1.0 - size({left}) / size(split(trim({rest}), ' +'))
+                 ELSE 0.0 END"""
+        )
 
-    return F.greatest(padded("l", "r"), padded("r", "l"))
+    return F.coalesce(F.greatest(padded("l", "r"), padded("r", "l")), F.lit(0.0))
 
 
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:

@@ -214,10 +214,11 @@ def test_title_contained_sees_a_title_with_other_columns_appended(spark):
     assert rows[("a", "a")].title_contained == 0.0
 
 
-def test_title_padded_needs_the_extra_title_words_to_be_the_other_records_values(spark):
-    """A title padded with the other record's credit, release and a store
-    genre scores 1, either way round; a longer title of another song by the
-    same artist scores nothing, though `title_contained` sees it as well."""
+def test_title_padded_needs_the_rest_of_the_title_to_be_the_other_records_values(spark):
+    """A title padded with the other record's whole credit, whole release and
+    a store genre scores 1, either way round; a longer title of another song
+    by the same artist, or one whose extra words only happen to occur in the
+    other's credit, scores nothing, though `title_contained` sees both."""
     records = _records(
         spark,
         [
@@ -229,12 +230,18 @@ def test_title_padded_needs_the_extra_title_words_to_be_the_other_records_values
                 "album_norm": None,
             },
             {"record_id": "c", "title_norm": "yellow submarine"},
-            # Half the extra words are the release's: half the score.
+            # Half the words after the title are the release's: half the score.
             {"record_id": "d", "title_norm": "yellow parachutes lemon"},
             {"record_id": "e", "title_norm": "fix you"},
+            # "coldplay" alone is a word of the credit, not the credit.
+            {"record_id": "f", "artist_norm": "coldplay and friends"},
+            {"record_id": "g", "title_norm": "yellow coldplay", "artist_norm": "x"},
         ],
     )
-    pairs = _pairs(spark, [("a", "b"), ("b", "a"), ("a", "c"), ("a", "d"), ("a", "e"), ("a", "a")])
+    pairs = _pairs(
+        spark,
+        [("a", "b"), ("b", "a"), ("a", "c"), ("a", "d"), ("a", "e"), ("a", "a"), ("f", "g")],
+    )
     rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
     assert rows[("a", "b")].title_padded == pytest.approx(1.0)
     assert rows[("b", "a")].title_padded == pytest.approx(1.0)
@@ -243,6 +250,9 @@ def test_title_padded_needs_the_extra_title_words_to_be_the_other_records_values
     assert rows[("a", "d")].title_padded == pytest.approx(0.5)
     assert rows[("a", "e")].title_padded == 0.0
     assert rows[("a", "a")].title_padded == 0.0
+    assert rows[("f", "g")].title_contained > 0.4
+    assert rows[("f", "g")].title_padded == 0.0
+
 
 
 def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
