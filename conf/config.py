@@ -149,7 +149,7 @@ class PairModelConfig(_Section):
     # Off: Splink's match probability is the pair's probability.
     enabled: bool = True
     # The packaged model linkage/weights/pair-<version>.pt ...
-    version: str = "v2"
+    version: str = "v5"
     # ... or a file written by `python -m jobs.train_pair_model`.
     weights_path: str | None = None
 

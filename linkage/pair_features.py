@@ -53,9 +53,11 @@ FEATURES = (
 # EM learns per catalogue how much a typo or a missing credit means; a network
 # trained on generated typos learnt the generator's. Chosen by comparing four
 # subsets on generated seed 2025 and MusicBrainz 20K (README "Pair model").
-# The last two (v2) see text in the wrong field and are zero otherwise, so
-# they can only tell the network "same" (README "Text in the wrong field").
-# `title_contained` (v3) sees a title with other columns' values appended.
+# `crossed_title_artist` and `text_moved` (v2) see text in the wrong field
+# and are zero otherwise, so they can only tell the network "same" (README
+# "Text in the wrong field"). `title_padded` (v5) sees a title with the other
+# record's values appended; v3's looser `title_contained` also linked a large
+# catalogue's same-artist songs (README "Pair model v5").
 MODEL_FEATURES = (
     "splink_weight",
     "album_missing",
@@ -69,7 +71,7 @@ MODEL_FEATURES = (
     "version_tagged",
     "crossed_title_artist",
     "text_moved",
-    "title_contained",
+    "title_padded",
 )
 
 # The record columns the features read (normalised records, see catalog.normalise).
