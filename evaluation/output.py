@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from evaluation.metrics import Scores, score_clusters
@@ -27,12 +28,13 @@ def version_written_with(store: DeltaStore, table: str, clusters_version: int | 
     return None
 
 
-def evaluate_output(store: DeltaStore, truth_column: str, version: int | None = None) -> Scores:
-    """Score the `clusters` table (at `version`, default latest) against a truth
-    column that passed through. Quarantined rows of the same state (their truth
-    read from the raw JSON) count as unresolved singletons: their pairs are missed.
-    Full runs overwrite `quarantine` and incremental runs append to it, so the
-    matching version holds exactly the rows quarantined so far."""
+def output_truth(store: DeltaStore, truth_column: str, version: int | None = None) -> DataFrame:
+    """`record_id`, `truth_id` of every input row of the output at `version`
+    (default latest): the `clusters` rows, and the quarantined rows of the same
+    state (their truth read from the raw JSON), so that a score counts the
+    quarantined rows' pairs as missed. Full runs overwrite `quarantine` and
+    incremental runs append to it, so the matching version holds exactly the
+    rows quarantined so far."""
     clusters = store.read("clusters", version)
     if truth_column not in clusters.columns:
         raise InputError(f"the clusters table has no column {truth_column!r} to evaluate against")
@@ -53,6 +55,14 @@ def evaluate_output(store: DeltaStore, truth_column: str, version: int | None = 
             .dropDuplicates(["record_id"])
         )
         truth = truth.unionByName(q)
+    return truth
+
+
+def evaluate_output(store: DeltaStore, truth_column: str, version: int | None = None) -> Scores:
+    """Score the `clusters` table (at `version`, default latest) against a truth
+    column that passed through; quarantined rows count as unresolved singletons."""
+    clusters = store.read("clusters", version)
+    truth = output_truth(store, truth_column, version)
     return score_clusters(clusters.select("record_id", "cluster_id"), truth)
 
 

@@ -152,3 +152,37 @@ def test_evaluate_job_scores_an_earlier_version_into_its_run(resolved, capsys):
     assert (
         len(mlflow.search_runs(experiment_names=["tracklink"])) == 2
     )  # no new run: logged into run 1
+
+
+def test_rescoring_a_run_with_its_own_model_gives_back_its_scores(resolved, capsys):
+    """`bench/rescore_models.py` clusters the stored pairs again: with the
+    stored probabilities, and with the run's model (the default) re-scoring
+    them, the figures are the run's own."""
+    import importlib.util
+
+    from evaluation.metrics import format_scores
+    from evaluation.output import evaluate_output
+    from storage.delta import DeltaStore
+
+    spec = importlib.util.spec_from_file_location(
+        "rescore_models", ROOT / "bench" / "rescore_models.py"
+    )
+    rescore_models = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(rescore_models)
+    from conf.config import PairModelConfig
+
+    default = PairModelConfig().version
+    argv = ["--output", resolved, "--truth", "true_entity_id", "--models", "stored", default]
+    assert rescore_models.main([*argv, "--set", "spark.shuffle_partitions=2"]) == 0
+    lines = {
+        line.split()[0]: line.split(None, 1)[1]
+        for line in capsys.readouterr().out.splitlines()
+        if "pairwise P" in line
+    }
+    from pyspark.sql import SparkSession
+
+    own = format_scores(
+        evaluate_output(DeltaStore(SparkSession.getActiveSession(), resolved), "true_entity_id")
+    )
+    assert lines["stored"] == own
+    assert lines[default] == own
