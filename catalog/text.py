@@ -50,6 +50,9 @@ _TRANSLITERATE = str.maketrans(
 _APOSTROPHES = re.compile(r"['’`´]")
 _NON_WORD = re.compile(r"[^\w]+|_", re.UNICODE)
 _SPACES = re.compile(r"\s+")
+# What an ASCII-only export leaves of a value in another script: a "?"
+# for every letter (two or more), and spaces or punctuation.
+LOST_TEXT = re.compile(r"[^\w?]*\?[^\w?]*\?[^\w]*")
 
 
 def is_null(value: object) -> bool:
@@ -624,6 +627,10 @@ def parse_title(
         version = "remaster"
     else:
         version = "original"
-    # A title made only of symbols ("!!!") or of kept brackets is still a title.
-    cleaned = clean(title) or clean(" ".join(kept)) or title.strip().lower() or None
+    # A title made only of symbols ("!!!") or of kept brackets is still a
+    # title; one of question marks only ("???? ??") is text an export could
+    # not encode, which is no title.
+    cleaned = clean(title) or clean(" ".join(kept))
+    if not cleaned and not LOST_TEXT.fullmatch(title):
+        cleaned = title.strip().lower() or None
     return ParsedTitle(cleaned, artist, album, version, featured, video, year_hint)

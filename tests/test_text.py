@@ -403,3 +403,20 @@ def test_a_placeholder_keeps_the_featured_names():
     credit = parse_credit("Various Artists feat. Nadia Pygosiar")
     assert credit.main is None
     assert credit.names == ("nadia pygosiar",)
+
+
+@pytest.mark.parametrize(
+    ("raw", "title"),
+    [
+        # An ASCII-only export wrote "?" for every letter it could not hold.
+        ("???? ??????", None),
+        ("(?????) ??. ???", None),
+        # What it kept is the title; so are titles of symbols, one "?" among them.
+        ("?????? ???? - ?????????? 1976", "1976"),
+        ("?", "?"),
+        ("!!!", "!!!"),
+        ("Why?", "why"),
+    ],
+)
+def test_a_title_of_question_marks_only_is_text_an_export_lost(raw, title):
+    assert parse_title(raw, None, None).title == title
