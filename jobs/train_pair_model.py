@@ -2,12 +2,13 @@
 
     python -m jobs.train_pair_model --seeds 1005 --records 100000 --output DIR \
         [--version v1] [--epochs N] [--drop-artist 0.05] [--wrong-length 0.03] \
-        [--misfile 0.03] [--flatten 0.0] \
+        [--misfile 0.03] [--flatten 0.0] [--scripts 0.0] [--ascii-loss 0.3] \
         [--config ...] [--set key=value ...]
 
 For each seed: generate a catalogue, roughen it (`roughen`: some artists
 removed, some lengths wrong, some fields misfiled, some rows flattened into
-the title), resolve it with `jobs.resolve` (pair model off),
+the title, some works written in another script and some of their records
+delivered by an ASCII-only export), resolve it with `jobs.resolve` (pair model off),
 and label its scored candidate pairs with the generator's truth (same
 `true_entity_id`: a video is its own entity). The network learns from
 Splink's weight and the pairs' similarities (`linkage.pair_features`); a Platt calibration is fitted on the
@@ -26,13 +27,14 @@ import json
 import os
 import sys
 import time
+import unicodedata
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from catalog.generator import generate_catalog
@@ -67,6 +69,32 @@ GENRE_LISTS = (
     "Soundtrack",
 )
 
+# Scripts a generated work may be written in (`roughen(scripts=...)`), one
+# letter for each of a..z: a letter-for-letter rendering, not a
+# transliteration, which is all the pair model needs of it (text with no
+# Latin letter). Accented Latin letters go where their base letter goes.
+SCRIPT_LETTERS = (
+    "абцдефгхийклмнопярстуввхуз",
+    "αβψδεφγηιξκλμνοπθρστυωςχυζ",
+    "愛海夜光風花雪月星空雨心夢道山川春秋声歌恋涙朝影森火",
+)
+_LATIN = "".join(
+    c
+    for c in map(chr, range(0x61, 0x17F))
+    if c.islower() and unicodedata.normalize("NFKD", c)[0] in "abcdefghijklmnopqrstuvwxyz"
+)
+_SCRIPTED = ("title", "artists", "album")
+# A version or remaster tail stays as it is ("песня (Live)"): catalogues in
+# other scripts mostly keep them in English, and a rendered tag would hide
+# the version from the parser, so that live and studio takes would differ
+# in length only, which is not what such catalogues look like.
+_TAG_TAIL = (
+    r"(?i)^(.*?)(\s(?:[(\[]|-\s).*\b(?:live|remix|mix|acoustic|unplugged|edit|"
+    r"remaster|remastered|version|video)\b.*)$"
+)
+ASCII_SOURCE = "ascii_export"
+ASCII_COPY_SUFFIX = "~ascii"
+
 
 def roughen(
     catalogue: DataFrame,
@@ -75,6 +103,8 @@ def roughen(
     wrong_length: float,
     misfile: float = 0.0,
     flatten: float = 0.0,
+    scripts: float = 0.0,
+    ascii_loss: float = 0.0,
 ) -> DataFrame:
     """Dirt real feeds have and the generator's defaults do not: a record with
     no artist credit, a length that is simply wrong (a hidden track, a bad
@@ -88,7 +118,13 @@ def roughen(
     `flatten`: a share of records whose export appended other columns to
     the title: the credit and the release title each with even odds (and
     then left empty), and a genre list with odds of three in four, at least
-    one of them. Splink then sees a long title and no credit."""
+    one of them. Splink then sees a long title and no credit.
+
+    `scripts`: a share of works (every record of the song) written in
+    Cyrillic, Greek or CJK letters; `ascii_loss`: the share of those records
+    that an ASCII-only export delivered once more (a new record, source
+    `ascii_export`), writing "?" for every letter it could not hold. The
+    copy keeps the length, year and track number and loses its text."""
     artist_gone = F.rand(seed) < drop_artist
     length_wrong = F.rand(seed + 1) < wrong_length
     random_ms = (F.lit(60_000) + F.rand(seed + 2) * 540_000).cast("long").cast("string")
@@ -112,7 +148,8 @@ def roughen(
     album = F.when(shifted, none).otherwise(F.col("album"))
     return (
         _flatten(
-            catalogue.withColumn("_misfile_roll", F.rand(seed + 3))
+            _write_in_scripts(catalogue, seed, scripts, ascii_loss)
+            .withColumn("_misfile_roll", F.rand(seed + 3))
             .withColumns({"title": title, "artists": artists, "album": album})
             .drop("_misfile_roll"),
             seed,
@@ -121,6 +158,46 @@ def roughen(
         .withColumn("artists", F.when(artist_gone, none).otherwise(F.col("artists")))
         .withColumn("duration_ms", F.when(length_wrong, random_ms).otherwise(F.col("duration_ms")))
     )
+
+
+def _write_in_scripts(
+    catalogue: DataFrame, seed: int, share: float, ascii_loss: float
+) -> DataFrame:
+    if share <= 0:
+        return catalogue
+    # Per work, not per record: every feed has the song in the same script.
+    work_roll = F.pmod(F.xxhash64("true_work_id", F.lit(seed)), F.lit(1_000_000)) / 1e6
+    scripted = work_roll < share
+    # The roll's spread below `share` picks the script.
+    script = (work_roll / share * len(SCRIPT_LETTERS)).cast("int")
+
+    def rendered(column: str) -> Column:
+        tail = F.regexp_extract(column, _TAG_TAIL, 2) if column == "title" else F.lit("")
+        head = F.when(tail != "", F.regexp_extract(column, _TAG_TAIL, 1)).otherwise(F.col(column))
+        by_script = F.lit(None).cast("string")
+        for i, letters in enumerate(SCRIPT_LETTERS):
+            target = "".join(letters[ord(unicodedata.normalize("NFKD", c)[0]) - 97] for c in _LATIN)
+            by_script = F.when(script == i, F.translate(F.lower(head), _LATIN, target)).otherwise(
+                by_script
+            )
+        return F.when(scripted, F.concat(by_script, tail)).otherwise(F.col(column))
+
+    written = catalogue.withColumns({c: rendered(c) for c in _SCRIPTED}).withColumn(
+        "_scripted", scripted
+    )
+    # The same release delivered again by an ASCII-only export: same track
+    # number, year and length, "?" for every letter it could not hold, and
+    # no ISRC (with one, the copy would be trivial to link).
+    copies = written.filter(F.col("_scripted") & (F.rand(seed + 7) < ascii_loss))
+    changed = {c: F.regexp_replace(c, r"[^\x00-\x7F]", "?") for c in _SCRIPTED}
+    changed["record_id"] = F.concat("record_id", F.lit(ASCII_COPY_SUFFIX))
+    if "source" in catalogue.columns:
+        changed["source"] = F.lit(ASCII_SOURCE)
+    if "isrc" in catalogue.columns:
+        changed["isrc"] = F.lit(None).cast("string")
+    if "writers" in catalogue.columns:
+        changed["writers"] = F.regexp_replace("writers", r"[^\x00-\x7F]", "?")
+    return written.unionByName(copies.withColumns(changed)).drop("_scripted")
 
 
 def _flatten(catalogue: DataFrame, seed: int, share: float) -> DataFrame:
@@ -204,6 +281,18 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of records whose credit, release title or a genre list is appended to the title",
     )
+    parser.add_argument(
+        "--scripts",
+        type=float,
+        default=0.0,
+        help="share of works written in a non-Latin script",
+    )
+    parser.add_argument(
+        "--ascii-loss",
+        type=float,
+        default=0.3,
+        help="share of those works' records delivered again by an ASCII-only export",
+    )
     parser.add_argument("--torch-seed", type=int, default=0)
     parser.add_argument(
         "--features",
@@ -240,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
             args.wrong_length,
             args.misfile,
             args.flatten,
+            args.scripts,
+            args.ascii_loss,
         )
         catalogue.write.mode("overwrite").parquet(source)
         resolve(spark, cfg, source, "catalog", resolved, truth_column=TRUTH)
@@ -260,6 +351,8 @@ def main(argv: list[str] | None = None) -> int:
         "wrong_length": args.wrong_length,
         "misfile": args.misfile,
         "flatten": args.flatten,
+        "scripts": args.scripts,
+        "ascii_loss": args.ascii_loss,
         "torch_seed": args.torch_seed,
         "pairs": len(data),
         "matches": int(data["label"].sum()),
@@ -289,7 +382,17 @@ def main(argv: list[str] | None = None) -> int:
             {
                 k: v
                 for k, v in provenance.items()
-                if k in ("records", "epochs", "drop_artist", "wrong_length", "misfile", "flatten")
+                if k
+                in (
+                    "records",
+                    "epochs",
+                    "drop_artist",
+                    "wrong_length",
+                    "misfile",
+                    "flatten",
+                    "scripts",
+                    "ascii_loss",
+                )
             }
             | {"seeds": args.seeds}
         )

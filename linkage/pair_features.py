@@ -45,6 +45,7 @@ FEATURES = (
     "text_moved",
     "title_contained",
     "title_padded",
+    "script_lost",
 )
 
 # What the packaged model learns from: Splink's weight, and the comparisons
@@ -57,7 +58,9 @@ FEATURES = (
 # and are zero otherwise, so they can only tell the network "same" (README
 # "Text in the wrong field"). `title_padded` (v5) sees a title with the other
 # record's values appended; v3's looser `title_contained` also linked a large
-# catalogue's same-artist songs (README "Pair model v5").
+# catalogue's same-artist songs (README "Pair model v5"). `script_lost`, text
+# an ASCII-only export lost, is read by v9 only, which is packaged but not
+# the default (README "Pair model v9").
 MODEL_FEATURES = (
     "splink_weight",
     "album_missing",
@@ -185,9 +188,7 @@ def _title_contained() -> Column:
 
 
 # Cleaned words of the store genres, "and" left out (it pads every title).
-GENRE_WORDS = tuple(
-    sorted({w for g in STORE_GENRES for w in (clean(g) or "").split()} - {"and"})
-)
+GENRE_WORDS = tuple(sorted({w for g in STORE_GENRES for w in (clean(g) or "").split()} - {"and"}))
 
 
 def _title_padded() -> Column:
@@ -219,6 +220,44 @@ def _title_padded() -> Column:
         )
 
     return F.coalesce(F.greatest(padded("l", "r"), padded("r", "l")), F.lit(0.0))
+
+
+def _script_lost() -> Column:
+    """How much of what one record lacks is the other's non-Latin text, as
+    an ASCII-only export would lose it.
+
+    The other record's title must have no Latin letter and some outside
+    ASCII (normalised text keeps no accents, so those are another
+    script's), and this record's title must be what is left of it without
+    them: nothing, or a number. Every text field where the other record has
+    such letters counts, and is explained where this record holds exactly
+    what is left; the score is the share explained. A record of only "?"
+    against "深海の精" by 岩崎文紀 scores 1; against a Latin title, or "kino"
+    against "кино" (a transliteration), it scores 0, and so does a record
+    whose only words are a genre list both exports appended."""
+    beyond_ascii = r"[^\x00-\x7F]"
+
+    def left(value: Column) -> Column:
+        return F.trim(F.regexp_replace(F.regexp_replace(value, beyond_ascii + "+", " "), " +", " "))
+
+    def lost(plain: str, other: str) -> Column:
+        ascii_only = [
+            ~F.coalesce(F.col(f"{c}_{plain}"), F.lit("")).rlike(beyond_ascii) for c in _TEXT_FIELDS
+        ]
+        applicable, explained = [], []
+        for c in _TEXT_FIELDS:
+            value = F.col(f"{c}_{other}")
+            has_script = F.coalesce(value.rlike(beyond_ascii), F.lit(False))
+            applicable.append(has_script.cast("int"))
+            explained.append(
+                has_script & (F.coalesce(F.col(f"{c}_{plain}"), F.lit("")) == left(value))
+            )
+        title_gone = explained[0] & ~F.col(f"title_norm_{other}").rlike("[a-z]")
+        share = sum(e.cast("int") for e in explained) / sum(applicable).cast("double")
+        whole = ascii_only[0] & ascii_only[1] & ascii_only[2] & title_gone
+        return F.when(whole, share).otherwise(F.lit(0.0))
+
+    return F.coalesce(F.greatest(lost("l", "r"), lost("r", "l")), F.lit(0.0))
 
 
 def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
@@ -289,6 +328,7 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
         "text_moved": _text_moved(),
         "title_contained": _title_contained(),
         "title_padded": _title_padded(),
+        "script_lost": _script_lost(),
     }
     assert tuple(features) == FEATURES
     return joined.select(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from conf.config import PairModelConfig
@@ -254,6 +255,120 @@ def test_title_padded_needs_the_rest_of_the_title_to_be_the_other_records_values
     assert rows[("f", "g")].title_padded == 0.0
 
 
+def test_script_lost_sees_non_latin_text_an_ascii_export_lost(spark):
+    """A record whose title, credit and release an ASCII-only export turned
+    into "?" (normalised: nothing) against the same track in its script
+    scores 1; what the export kept (a number) must be all that is left of
+    the other's value. Nothing is explained where the other record is Latin,
+    where this record holds other text (a transliteration), or where both
+    have the script."""
+    records = _records(
+        spark,
+        [
+            {
+                "record_id": "ja",
+                "title_norm": "深海の精",
+                "artist_norm": "岩崎文紀",
+                "artist_names": ["岩崎文紀"],
+                "album_norm": "冬盤 2",
+            },
+            {"record_id": "lost", "title_norm": None, "artist_norm": None, "album_norm": "2"},
+            # The release kept nothing where "2" was left: two fields of three.
+            {"record_id": "lost2", "title_norm": None, "artist_norm": None, "album_norm": None},
+            {"record_id": "latin", "title_norm": None, "artist_norm": None, "album_norm": None},
+            {"record_id": "ru", "title_norm": "кино", "artist_norm": None, "album_norm": None},
+            {"record_id": "kino", "title_norm": "kino", "artist_norm": None, "album_norm": None},
+            {"record_id": "plain"},
+            # Both exports appended a genre list: Latin words either side.
+            {
+                "record_id": "ja_pop",
+                "title_norm": "深海の精 pop",
+                "artist_norm": None,
+                "album_norm": None,
+            },
+            {"record_id": "lost_pop", "title_norm": "pop", "artist_norm": None, "album_norm": None},
+        ],
+    )
+    pairs = _pairs(
+        spark,
+        [
+            ("ja", "lost"),
+            ("lost", "ja"),
+            ("ja", "lost2"),
+            ("latin", "plain"),
+            ("ru", "kino"),
+            ("ja", "ja"),
+            ("ja_pop", "lost_pop"),
+        ],
+    )
+    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
+    assert rows[("ja", "lost")].script_lost == pytest.approx(1.0)
+    assert rows[("lost", "ja")].script_lost == pytest.approx(1.0)
+    assert rows[("ja", "lost2")].script_lost == pytest.approx(2 / 3)
+    assert rows[("latin", "plain")].script_lost == 0.0
+    assert rows[("ru", "kino")].script_lost == 0.0
+    assert rows[("ja", "ja")].script_lost == 0.0
+    assert rows[("ja_pop", "lost_pop")].script_lost == 0.0
+
+
+def test_roughening_writes_a_share_of_works_in_another_script(spark):
+    """Every record of a chosen work is in one script, its version tag left
+    as it is; an ASCII-only export delivers a share of them again with "?"
+    where letters were, keeping the length and the track number and
+    dropping the ISRC."""
+    from jobs.train_pair_model import ASCII_COPY_SUFFIX, ASCII_SOURCE, roughen
+
+    tags = ("", " (Live)", " - Remastered 2011")
+    rows = [
+        (
+            str(i),
+            f"w{i // 3}",
+            "label",
+            f"Song {i // 3}{tags[i % 3]}",
+            f"Zoë {i // 3}",
+            "Album",
+            "200000",
+            "7",
+            "X1",
+        )
+        for i in range(6000)
+    ]
+    catalogue = spark.createDataFrame(
+        rows,
+        "record_id string, true_work_id string, source string, title string, artists string, "
+        "album string, duration_ms string, track_number string, isrc string",
+    )
+    out = roughen(catalogue, 5, 0.0, 0.0, scripts=0.2, ascii_loss=0.5).toPandas()
+    copy = out.record_id.str.endswith(ASCII_COPY_SUFFIX)
+    originals, copies = out[~copy].set_index("record_id"), out[copy]
+    assert len(originals) == 6000
+    i = originals.index.astype(int)
+    tag = pd.Series([tags[k % 3] for k in i], index=originals.index)
+    latin = originals.title == "Song " + (i // 3).astype(str) + tag
+    scripted = originals.title.str.contains(r"[^\x00-\x7F]", regex=True)
+    assert (latin ^ scripted).all()
+    # The song's words are in the script, its tag is not.
+    song = (
+        originals[scripted].title.str.removesuffix(" (Live)").str.removesuffix(" - Remastered 2011")
+    )
+    assert not song.str.contains("[A-Za-z]").any()
+    assert (originals[scripted].title.str.endswith(" (Live)") == (tag[scripted] == " (Live)")).all()
+    # Whole works are written in a script, never one record of three.
+    by_work = scripted.groupby(originals.true_work_id).agg(["min", "max"])
+    assert (by_work["min"] == by_work["max"]).all()
+    assert 0.15 < by_work["min"].mean() < 0.25
+    assert not originals[scripted].artists.str.contains("[A-Za-z]").any()
+    # Copies: about half the scripted records, the song's letters lost, the
+    # length and number kept, from the export's own source, without an ISRC.
+    assert 0.4 < len(copies) / scripted.sum() < 0.6
+    of = originals.loc[copies.record_id.str.removesuffix(ASCII_COPY_SUFFIX)]
+    assert scripted.loc[of.index].all()
+    assert (copies.title.str.replace("?", "", regex=False).str.split(" ").str[0] == "").all()
+    assert (copies.duration_ms == "200000").all() and (copies.track_number == "7").all()
+    assert (copies.source == ASCII_SOURCE).all() and copies.isrc.isna().all()
+    # Nothing changes when the share is zero.
+    assert roughen(catalogue, 5, 0.0, 0.0).exceptAll(catalogue).count() == 0
+
 
 def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
     from jobs.train_pair_model import GENRE_LISTS, roughen
@@ -372,3 +487,37 @@ def test_packaged_model_links_a_record_whose_export_flattened_it_into_the_title(
     p = probabilities(PairModelConfig().version)
     assert p["b"] > 0.9
     assert p["d"] < 0.5
+
+
+def test_packaged_v9_links_a_record_an_ascii_only_export_emptied(spark):
+    """An ASCII-only export left nothing of a Japanese track's title, credit
+    and release; the numbers agree. v9 links it where v5 does not; it does
+    not link the same blank record to a Latin one, nor a copy 30 s off in
+    length (Splink's weight -3 in all three). v9 is packaged, not the
+    default (README "Pair model v9")."""
+    blank = {"title_norm": None, "artist_norm": None, "artist_names": None, "album_norm": None}
+    records = _records(
+        spark,
+        [
+            {
+                "record_id": "ja",
+                "title_norm": "深海の精",
+                "artist_norm": "岩崎文紀",
+                "artist_names": ["岩崎文紀"],
+                "album_norm": "冬盤",
+            },
+            {"record_id": "lost", **blank},
+            {"record_id": "lost_far", **blank, "duration_s": 296.0},
+            {"record_id": "latin"},
+        ],
+    )
+    pairs = _pairs(spark, [("ja", "lost"), ("ja", "lost_far"), ("latin", "lost")], weight=-3.0)
+
+    def probabilities(version):
+        scored = rescore(pairs, records, load_pair_model(version)).collect()
+        return {(r.record_id_l, r.record_id_r): r.match_probability for r in scored}
+
+    v9, v5 = probabilities("v9"), probabilities("v5")
+    assert v9[("ja", "lost")] > 0.9 > 0.5 > v5[("ja", "lost")]
+    assert v9[("latin", "lost")] < 0.5
+    assert v9[("ja", "lost_far")] < 0.9
