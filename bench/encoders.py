@@ -64,6 +64,7 @@ def true_pair_ceiling(datasets: list[tuple[str, str, str, str]], sample: int) ->
     import pandas as pd
 
     from catalog.normalise import normalise_values
+    from catalog.schema import MUSICBRAINZ_DAPO_COLUMNS, VALUE_COLUMNS, RawValues
     from conf.config import NormaliseConfig
     from embeddings import embedded_text
 
@@ -77,22 +78,14 @@ def true_pair_ceiling(datasets: list[tuple[str, str, str, str]], sample: int) ->
     rng = np.random.default_rng(0)
     for label, path, fmt, truth in datasets:
         if fmt == "musicbrainz-dapo":
-            d = pd.read_csv(path, dtype=str)
-            cols = ("title", "artist", "album", "length", None, "year", None, "number")
+            d = pd.read_csv(path, dtype=str).rename(columns=MUSICBRAINZ_DAPO_COLUMNS)
         else:
             d = pd.read_parquet(path)
-            cols = (
-                "title",
-                "artists",
-                "album",
-                "duration_ms",
-                "isrc",
-                "release_year",
-                "kind",
-                "track_number",
-            )
-        values = [d[c] if c else [None] * len(d) for c in cols]
-        texts = [embedded_text(*normalise_values(*v, cfg)[:2]) for v in zip(*values, strict=True)]
+        values = [d[c] if c in d.columns else [None] * len(d) for c in VALUE_COLUMNS]
+        texts = [
+            embedded_text(*normalise_values(RawValues(*v), cfg)[:2])
+            for v in zip(*values, strict=True)
+        ]
         groups = pd.Series(range(len(d))).groupby(d[truth].to_numpy()).indices
         pairs = np.array([p for idx in groups.values() for p in itertools.combinations(idx, 2)])
         pairs = pairs[rng.choice(len(pairs), min(sample, len(pairs)), replace=False)]

@@ -20,10 +20,26 @@ from blocking.embedding import (
     simhash_threshold,
 )
 from blocking.exact_keys import exact_keys
+from blocking.incremental import incremental_pairs
 from blocking.minhash import lsh_threshold, minhash_band_keys
+from blocking.registry import (
+    BLOCKERS,
+    Blocker,
+    block_size_caps,
+    check_blocking,
+    describe_blockers,
+    exact_blockers,
+)
 
 __all__ = [
+    "BLOCKERS",
+    "Blocker",
     "SkewReport",
+    "block_size_caps",
+    "check_blocking",
+    "describe_blockers",
+    "exact_blockers",
+    "incremental_pairs",
     "plausible_pairs",
     "band_collision_probability",
     "block_keys",

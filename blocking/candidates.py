@@ -30,6 +30,7 @@ from blocking.minhash import (
     shingled_text,
     title_text,
 )
+from blocking.registry import BLOCKERS, LOOSE, block_size_caps, exact_blockers
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 from runtime.cache import JobCache
 
@@ -74,7 +75,7 @@ def block_keys(records: DataFrame, cfg: BlockingConfig) -> DataFrame:
     """Every key-only blocker's keys: `record_id`, `kind_norm`, `blocker`, `key`.
     Embedding blocking is not here: its pairs also need the vectors (the
     cosine floor), see `embedding_pairs`."""
-    keys = exact_keys(records, cfg.exact_keys)
+    keys = exact_keys(records, exact_blockers(cfg))
     if cfg.minhash.enabled:
         keys = keys.unionByName(minhash_band_keys(records, cfg.minhash))
     return keys
@@ -145,31 +146,18 @@ def guard_skew(
 
 # Every blocker's bit in a pair's `blocked_by` mask, in name order, so that
 # the names read back from a mask come out sorted.
-BLOCKERS = (
-    "album_track_duration",
-    "artist_duration",
-    "embedding",
-    "isrc",
-    MINHASH,
-    "text_duration",
-    "text_track",
-    "title_artist",
-    "title_duration",
-    "title_head_duration",
-    "track_duration",
-    "track_year_duration",
-)
+BIT_ORDER = tuple(BLOCKERS)
 
 
 def _blocker_bit(blocker: Column) -> Column:
     bit = F.lit(0)
-    for i, name in enumerate(BLOCKERS):
+    for i, name in enumerate(BIT_ORDER):
         bit = F.when(blocker == name, F.lit(1 << i)).otherwise(bit)
     return bit
 
 
 def _blocker_names(mask: Column) -> Column:
-    present = [F.when(mask.bitwiseAND(1 << i) != 0, F.lit(n)) for i, n in enumerate(BLOCKERS)]
+    present = [F.when(mask.bitwiseAND(1 << i) != 0, F.lit(n)) for i, n in enumerate(BIT_ORDER)]
     return F.array_compact(F.array(*present))
 
 
@@ -345,7 +333,7 @@ def minhash_pairs(
         .filter(F.col("a") < F.col("b"))
         .select("a", "b", "titles_agree")
     )
-    bit = F.lit(1 << BLOCKERS.index(MINHASH))
+    bit = F.lit(1 << BIT_ORDER.index(MINHASH))
     pairs = across.unionByName(same).select(
         F.least("a", "b").alias("rid_l"),
         F.greatest("a", "b").alias("rid_r"),
@@ -368,11 +356,11 @@ def candidate_pairs(
     with JobCache() as scratch:
         # Only the small tables are kept (see `guard_skew`).
         index = record_index(records)
-        keys = exact_keys(records, cfg.exact_keys) if keys is None else keys
+        keys = exact_keys(records, exact_blockers(cfg)) if keys is None else keys
         kept, report = guard_skew(
             keys.filter(F.col("blocker") != MINHASH),
             cfg.max_block_size,
-            caps=cfg.block_size_caps,
+            caps=block_size_caps(cfg),
             keep=scratch,
         )
         by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
@@ -402,18 +390,8 @@ def candidate_pairs(
     return pairs, report
 
 
-# Keys that let the artist differ (a mangled or missing credit). In a large
-# catalogue their blocks fill up with other artists' songs of a common title
-# and length, so the pairs only they propose are held to `text_floor`.
-# `artist_duration` is not among them: one artist's two records of about the
-# same length whose titles share nothing are, on MusicBrainz, mostly one
-# recording with its title in another script or language. `text_duration`
-# holds every `title_duration` key (a title is text) and so must be as loose.
-LOOSE_KEYS = frozenset({"title_duration", "title_head_duration", "text_duration", MINHASH})
-
-
 def _loose_only(mask: Column) -> Column:
-    strict = sum(1 << i for i, name in enumerate(BLOCKERS) if name not in LOOSE_KEYS)
+    strict = sum(1 << i for i, name in enumerate(BIT_ORDER) if name not in LOOSE)
     return mask.bitwiseAND(strict) == 0
 
 
@@ -421,7 +399,7 @@ def _named_plausible(
     by_id: DataFrame, index: DataFrame, cfg: BlockingConfig, keep: Keep = _no_keep
 ) -> DataFrame:
     """`named_pairs` held to the rules of `drop_implausible`. Only pairs that
-    nothing but `LOOSE_KEYS` proposed can fail them; the rest are named with
+    nothing but loose blockers (`Blocker.loose`) proposed can fail them; the rest are named with
     their ids alone."""
     # Kept, and computed before either half reads it: both do, and it is
     # a join and an aggregation.
@@ -443,7 +421,7 @@ def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) ->
     credited records that only `title_duration` proposed needs the Jaccard of
     two texts, which is computed once per distinct text pair."""
     mh = cfg.minhash
-    minhash_bit = 1 << BLOCKERS.index(MINHASH)
+    minhash_bit = 1 << BIT_ORDER.index(MINHASH)
     named = _with_sides(
         pairs,
         index.withColumn("credited", F.length("t") > F.length("tt")),
@@ -490,7 +468,7 @@ def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) ->
 def _plausible_pair(blocked_by, t_l, t_r, tt_l, tt_r, d_l, d_r, cfg: BlockingConfig) -> bool:
     if blocked_by == [MINHASH]:
         return plausible(t_l, t_r, tt_l, tt_r, d_l, d_r, cfg.minhash)
-    if cfg.text_floor <= 0 or not LOOSE_KEYS.issuperset(blocked_by):
+    if cfg.text_floor <= 0 or not LOOSE.issuperset(blocked_by):
         return True
     # Without an artist the text is the title alone, and the floor would
     # judge a partial record by what it lacks.
@@ -501,7 +479,7 @@ def _plausible_pair(blocked_by, t_l, t_r, tt_l, tt_r, d_l, d_r, cfg: BlockingCon
 def drop_implausible(pairs: DataFrame, cfg: BlockingConfig) -> DataFrame:
     """`pairs` with `EVIDENCE_COLUMNS` -> pairs without them, keeping a pair
     only MinHash proposed if `blocking.minhash.plausible` says so, and one
-    only `LOOSE_KEYS` proposed if its texts reach `cfg.text_floor`."""
+    only loose blockers proposed if its texts reach `cfg.text_floor`."""
     out = [c for c in pairs.columns if c not in EVIDENCE_COLUMNS]
     wanted = ["blocked_by", "t_l", "t_r", "tt_l", "tt_r", "duration_s_l", "duration_s_r"]
 
@@ -561,7 +539,7 @@ def union_pairs(left: DataFrame, right: DataFrame) -> DataFrame:
 
 def describe_caps(cfg: BlockingConfig) -> str:
     """The skew guard's limits as a log line says them."""
-    caps = ", ".join(f"{name} {cap}" for name, cap in sorted(cfg.block_size_caps.items()))
+    caps = ", ".join(f"{name} {cap}" for name, cap in sorted(block_size_caps(cfg).items()))
     return f"{cfg.max_block_size} records" + (f" ({caps})" if caps else "")
 
 

@@ -5,7 +5,7 @@ Key table schema (shared by every blocker): `record_id`, `kind_norm`, `blocker`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -41,90 +41,116 @@ def _with_duration(prefix: Column, width: float) -> Column:
     return F.transform(_duration_buckets(width), lambda b: F.concat_ws("|", prefix, b))
 
 
-def _keys(name: str) -> Column:
-    """An array of key strings for one exact blocker (null or empty: no key)."""
-    title, artist = F.col("title_norm"), F.col("artist_norm")
-    if name == "isrc":
-        return F.array(F.col("isrc_norm"))
-    if name == "title_artist":
-        return F.when(
-            title.isNotNull() & artist.isNotNull(), F.array(F.concat_ws("|", title, artist))
-        )
-    if name == "artist_duration":
-        # Catches a mangled title ("Hard" for "Hard on Me") by an intact artist.
-        return F.when(
-            artist.isNotNull() & F.col("duration_s").isNotNull(),
-            _with_duration(artist, DURATION_BUCKET_S),
-        )
-    if name == "text_duration":
-        # Any text field's value, whichever field holds it, and the length: a
-        # feed that filed the title as the credit, or the release title as the
-        # title, still shares a value and a length with the other feeds.
-        values = F.array_distinct(F.array_compact(F.array(title, artist, F.col("album_norm"))))
-        return F.when(
-            F.col("duration_s").isNotNull(),
-            F.flatten(F.transform(values, lambda v: _with_duration(v, DURATION_BUCKET_S))),
-        )
-    if name == "title_head_duration":
-        words = F.split(title, " ")
-        heads = F.array_distinct(
-            F.array(*[F.array_join(F.slice(words, 1, n), " ") for n in TITLE_HEAD_WORDS])
-        )
-        return F.when(
-            title.isNotNull() & F.col("duration_s").isNotNull(),
-            F.flatten(F.transform(heads, lambda h: _with_duration(h, DURATION_BUCKET_S))),
-        )
-    if name == "title_duration":
-        return F.when(
-            title.isNotNull() & F.col("duration_s").isNotNull(),
-            _with_duration(title, DURATION_BUCKET_S),
-        )
-    track, year, duration = F.col("track_no"), F.col("year"), F.col("duration_s")
-    if name == "text_track":
-        # Any text value and the track number: a feed that left out the length
-        # and misfiled the title still shares a value and a position with the
-        # others (59 of the 157 MusicBrainz 20K pairs the other keys missed).
-        values = F.array_distinct(F.array_compact(F.array(title, artist, F.col("album_norm"))))
-        return F.when(
-            track.isNotNull(),
-            F.transform(values, lambda v: F.concat_ws("|", v, track.cast("string"))),
-        )
-    if name == "album_track_duration":
-        # The same position on the same release, of about the same length.
-        album = F.col("album_norm")
-        return F.when(
-            album.isNotNull() & track.isNotNull() & duration.isNotNull(),
-            _with_duration(F.concat_ws("|", album, track.cast("string")), POSITION_BUCKET_S),
-        )
-    if name == "track_duration":
-        # A feed that blanked the text and the year: position and a length to
-        # the second. Only small catalogues keep such blocks under the cap.
-        return F.when(
-            track.isNotNull() & duration.isNotNull(),
-            _with_duration(track.cast("string"), POSITION_ONLY_BUCKET_S),
-        )
-    if name == "track_year_duration":
-        # No text at all: position, year and a length to the second.
-        return F.when(
-            track.isNotNull() & year.isNotNull() & duration.isNotNull(),
-            _with_duration(
-                F.concat_ws("|", track.cast("string"), year.cast("string")),
-                POSITION_ONLY_BUCKET_S,
-            ),
-        )
-    raise ValueError(f"unknown exact key {name!r}")
+def _text_values() -> Column:
+    """Every text field's distinct values: title, artist and album."""
+    return F.array_distinct(F.array_compact(F.array(_title(), _artist(), F.col("album_norm"))))
 
 
-def exact_keys(records: DataFrame, names: Sequence[str]) -> DataFrame:
-    """One row per (record, blocker, key) for the named exact blockers."""
+def _title() -> Column:
+    return F.col("title_norm")
+
+
+def _artist() -> Column:
+    return F.col("artist_norm")
+
+
+def _duration() -> Column:
+    return F.col("duration_s")
+
+
+def _track() -> Column:
+    return F.col("track_no")
+
+
+# Each function gives a record's keys for one blocker, as an array of
+# strings (null or empty: no key). `blocking.registry` names them.
+
+
+def isrc_key() -> Column:
+    return F.array(F.col("isrc_norm"))
+
+
+def title_artist_key() -> Column:
+    return F.when(
+        _title().isNotNull() & _artist().isNotNull(), F.array(F.concat_ws("|", _title(), _artist()))
+    )
+
+
+def artist_duration_key() -> Column:
+    return F.when(
+        _artist().isNotNull() & _duration().isNotNull(),
+        _with_duration(_artist(), DURATION_BUCKET_S),
+    )
+
+
+def text_duration_key() -> Column:
+    return F.when(
+        _duration().isNotNull(),
+        F.flatten(F.transform(_text_values(), lambda v: _with_duration(v, DURATION_BUCKET_S))),
+    )
+
+
+def title_head_duration_key() -> Column:
+    words = F.split(_title(), " ")
+    heads = F.array_distinct(
+        F.array(*[F.array_join(F.slice(words, 1, n), " ") for n in TITLE_HEAD_WORDS])
+    )
+    return F.when(
+        _title().isNotNull() & _duration().isNotNull(),
+        F.flatten(F.transform(heads, lambda h: _with_duration(h, DURATION_BUCKET_S))),
+    )
+
+
+def title_duration_key() -> Column:
+    return F.when(
+        _title().isNotNull() & _duration().isNotNull(), _with_duration(_title(), DURATION_BUCKET_S)
+    )
+
+
+def text_track_key() -> Column:
+    return F.when(
+        _track().isNotNull(),
+        F.transform(_text_values(), lambda v: F.concat_ws("|", v, _track().cast("string"))),
+    )
+
+
+def album_track_duration_key() -> Column:
+    return F.when(
+        F.col("album_norm").isNotNull() & _track().isNotNull() & _duration().isNotNull(),
+        _with_duration(
+            F.concat_ws("|", F.col("album_norm"), _track().cast("string")), POSITION_BUCKET_S
+        ),
+    )
+
+
+def track_duration_key() -> Column:
+    return F.when(
+        _track().isNotNull() & _duration().isNotNull(),
+        _with_duration(_track().cast("string"), POSITION_ONLY_BUCKET_S),
+    )
+
+
+def track_year_duration_key() -> Column:
+    return F.when(
+        _track().isNotNull() & F.col("year").isNotNull() & _duration().isNotNull(),
+        _with_duration(
+            F.concat_ws("|", _track().cast("string"), F.col("year").cast("string")),
+            POSITION_ONLY_BUCKET_S,
+        ),
+    )
+
+
+def exact_keys(records: DataFrame, keys: Mapping[str, Callable[[], Column]]) -> DataFrame:
+    """One row per (record, blocker, key): `keys` maps each blocker's name to
+    its key function (`blocking.registry.exact_key_functions`)."""
     frames = []
-    for name in names:
+    for name, key in keys.items():
         frames.append(
             records.select(
                 "record_id",
                 "kind_norm",
                 F.lit(name).alias("blocker"),
-                F.explode_outer(_keys(name)).alias("key"),
+                F.explode_outer(key()).alias("key"),
             ).filter(F.col("key").isNotNull())
         )
     if not frames:

@@ -1,6 +1,6 @@
 """Normalise catalog rows: add comparable columns next to the raw ones.
 
-Added columns (see `catalog.schema.NORMALISED_COLUMNS`):
+Added columns (`catalog.schema.NormalisedValues`):
 
 | column        | type          | meaning                                                    |
 |---------------|---------------|------------------------------------------------------------|
@@ -29,15 +29,9 @@ import pyarrow as pa
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
-from pyspark.sql.types import (
-    ArrayType,
-    DoubleType,
-    IntegerType,
-    StringType,
-    StructField,
-    StructType,
-)
+from pyspark.sql.types import StructType
 
+from catalog.schema import NORMALISED_FIELDS, VALUE_COLUMNS, NormalisedValues, RawValues
 from catalog.spilled_values import take_spilled
 from catalog.text import (
     channel_credit,
@@ -55,35 +49,10 @@ from catalog.text import (
 )
 from conf.config import NormaliseConfig
 
-NORMALISED_FIELDS = [
-    StructField("title_norm", StringType()),
-    StructField("artist_norm", StringType()),
-    StructField("artist_names", ArrayType(StringType())),
-    StructField("album_norm", StringType()),
-    StructField("duration_s", DoubleType()),
-    StructField("year", IntegerType()),
-    StructField("isrc_norm", StringType()),
-    StructField("track_no", IntegerType()),
-    StructField("kind_norm", StringType()),
-    StructField("version", StringType()),
-    StructField("writer_names", ArrayType(StringType())),
-    StructField("parse_issues", ArrayType(StringType())),
-]
 
-
-def normalise_values(
-    title: object,
-    artists: object,
-    album: object,
-    duration: object,
-    isrc: object,
-    release_year: object,
-    kind: object,
-    track_number: object,
-    cfg: NormaliseConfig,
-    writers: object = None,
-) -> tuple:
-    """One row's normalised values, in `NORMALISED_FIELDS` order."""
+def normalise_values(raw: RawValues, cfg: NormaliseConfig) -> NormalisedValues:
+    """One record's normalised values."""
+    title, artists, album, duration, isrc, release_year, kind, track_number, writers = raw
     issues: list[str] = []
 
     def parsed(column: str, raw: object, value: object) -> object:
@@ -113,32 +82,20 @@ def normalise_values(
     if year is None and pt.year_hint and cfg.min_year <= pt.year_hint <= cfg.max_year:
         year = pt.year_hint
 
-    return (
-        pt.title,
-        credit.main,
-        list(credit.names),
-        clean(pt.album),
-        seconds,
-        year,
-        parsed("isrc", isrc, parse_isrc(isrc)),
-        track_no,
-        kind_norm,
-        pt.version,
-        writer_names(writers),
-        issues,
+    return NormalisedValues(
+        title_norm=pt.title,
+        artist_norm=credit.main,
+        artist_names=list(credit.names),
+        album_norm=clean(pt.album),
+        duration_s=seconds,
+        year=year,
+        isrc_norm=parsed("isrc", isrc, parse_isrc(isrc)),
+        track_no=track_no,
+        kind_norm=kind_norm,
+        version=pt.version,
+        writer_names=writer_names(writers),
+        parse_issues=issues,
     )
-
-
-_INPUTS = (
-    "title",
-    "artists",
-    "album",
-    "duration_ms",
-    "isrc",
-    "release_year",
-    "kind",
-    "track_number",
-)
 
 
 def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
@@ -151,11 +108,8 @@ def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
     # columns, object by object) on both sides.
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
-            columns = [batch.column(c).to_pylist() for c in (*_INPUTS, "writers")]
-            rows = [
-                normalise_values(*values, cfg, writers=writers)
-                for *values, writers in zip(*columns, strict=True)
-            ]
+            columns = [batch.column(c).to_pylist() for c in VALUE_COLUMNS]
+            rows = [normalise_values(RawValues(*v), cfg) for v in zip(*columns, strict=True)]
             added = [
                 pa.array([row[i] for row in rows], type=field.type)
                 for i, field in enumerate(added_schema)

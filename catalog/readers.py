@@ -23,7 +23,7 @@ from catalog.schema import (
 )
 from catalog.shifted_rows import Layout, repair_shifted
 from catalog.text import NULL_TOKENS
-from runtime.errors import InputError
+from conf.errors import InputError
 from runtime.progress import get_logger
 from storage.delta import is_delta_table, read_delta
 

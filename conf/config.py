@@ -11,12 +11,12 @@ import hashlib
 import json
 import pkgutil
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from runtime.errors import ConfigError
+from conf.errors import ConfigError
 
 
 class _Section(BaseModel):
@@ -92,54 +92,20 @@ class EmbeddingBlockingConfig(_Section):
     seed: int = 1
 
 
-ExactKey = Literal[
-    "isrc",
-    "title_artist",
-    "title_duration",
-    "artist_duration",
-    "album_track_duration",
-    "track_year_duration",
-    "text_duration",
-    "text_track",
-    "track_duration",
-    "title_head_duration",
-]
-
-
 class BlockingConfig(_Section):
-    # All of them by default.
-    exact_keys: list[ExactKey] = Field(default_factory=lambda: list(get_args(ExactKey)))
+    # Exact blockers by name (`blocking.registry`); None: every one of them.
+    exact_keys: list[str] | None = None
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     embedding: EmbeddingBlockingConfig = Field(default_factory=EmbeddingBlockingConfig)
     # Skew guard: a key shared by more records than this ("intro", "track 1")
     # would make a quadratic block; such blocks are dropped and logged.
     max_block_size: int = Field(100, ge=2)
-    # A lower limit for some exact keys. A key with no text in it (track
-    # number, year, length) is shared by coincidence, more so the larger the
-    # catalogue: at 1M generated records `track_year_duration` alone proposed
-    # 2.0M pairs, 3 of them true. On MusicBrainz 20K every true pair only it
-    # finds sits in a block of at most 5 (bench/results/scale.md). One
-    # artist's records of about one length, or one album position, are a
-    # recording's copies in a few feeds; at 1M generated records their larger
-    # blocks were the artist's other songs (822k pairs, 60 of them true).
-    # `title_head_duration` has text in it but only a title's first words:
-    # 50 was chosen on iTunes-Amazon Dirty train pairs (pair completeness
-    # 0.73 at 10, 0.87 at 25, 0.94 at 50: one store lists a title at one
-    # length many times) for 1% more pairs than 25 at 1M generated records.
-    block_size_caps: dict[ExactKey, Annotated[int, Field(ge=2)]] = Field(
-        default_factory=lambda: {
-            "track_year_duration": 5,
-            "album_track_duration": 5,
-            "artist_duration": 10,
-            "text_duration": 5,
-            "text_track": 5,
-            "track_duration": 5,
-            "title_head_duration": 50,
-        }
-    )
+    # Per-blocker caps below max_block_size, over each blocker's own cap
+    # (`blocking.registry`): a key with little text in it is shared by coincidence.
+    block_size_caps: dict[str, Annotated[int, Field(ge=2)]] = Field(default_factory=dict)
     # A pair proposed only by keys that let the artist differ (title_duration,
     # MinHash) needs this Jaccard of its title+artist shingles, unless a
-    # record has no artist (0: off). See `blocking.candidates.LOOSE_KEYS`.
+    # record has no artist (0: off).
     text_floor: float = Field(0.25, ge=0, le=1)
 
 

@@ -9,7 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from evaluation.metrics import Scores, score_clusters
-from runtime.errors import InputError
+from conf.errors import InputError
 from storage.delta import DeltaStore
 
 

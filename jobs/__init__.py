@@ -1,1 +1,1 @@
-"""Entry points: `python -m jobs.resolve`, `jobs.generate_catalog`, `jobs.evaluate`."""
+"""Entry points, one module per job, and the `tracklink` command over them (`jobs.cli`)."""

@@ -1,12 +1,18 @@
-"""What every job's command line shares: config arguments and one-line errors."""
+"""The `tracklink` command, and what every job's command line shares: config
+arguments and one-line errors.
+
+    tracklink resolve --input PATH --output DIR [...]
+    tracklink COMMAND --help
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 
-from runtime.errors import TracklinkError
+from conf.errors import TracklinkError
 
 
 def add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,3 +42,39 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
         print("tracklink: interrupted", file=sys.stderr)
         sys.exit(130)
     sys.exit(code)
+
+
+# Subcommand -> (the job module whose `main` runs it, what it does).
+COMMANDS = {
+    "resolve": ("jobs.resolve", "resolve a catalogue into Delta tables (full or incremental)"),
+    "generate": ("jobs.generate_catalog", "write a generated catalogue with its ground truth"),
+    "evaluate": ("jobs.evaluate", "score a run's clusters against a truth column"),
+    "evaluate-blocking": (
+        "jobs.evaluate_blocking",
+        "measure blocking alone against a truth column",
+    ),
+    "show": ("jobs.show", "print a table's history or rows, at any version"),
+    "train-pair-model": ("jobs.train_pair_model", "train the pair model on generated catalogues"),
+    "train-encoder": ("jobs.train_encoder", "train the fast text encoder for embedding blocking"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, COMMANDS))
+    lines = ["usage: tracklink COMMAND [ARGS ...]   (tracklink COMMAND --help)", "", "commands:"]
+    lines += [f"  {name:<{width}}  {what}" for name, (_, what) in COMMANDS.items()]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The `tracklink` console script: dispatch to a job's `main`."""
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv or argv[0] in ("-h", "--help"):
+        print(_usage())
+        sys.exit(0 if argv else 2)
+    command, rest = argv[0], argv[1:]
+    if command not in COMMANDS:
+        print(f"tracklink: unknown command {command!r}\n\n{_usage()}", file=sys.stderr)
+        sys.exit(2)
+    job = importlib.import_module(COMMANDS[command][0])
+    run_cli(job.main, rest)

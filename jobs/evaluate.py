@@ -29,7 +29,7 @@ from storage.delta import DeltaStore
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jobs.evaluate",
+        prog="tracklink evaluate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

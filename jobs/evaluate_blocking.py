@@ -21,7 +21,7 @@ from catalog import INPUT_FORMATS, normalise, read_input, split_valid
 from conf.config import load_config
 from evaluation.blocking_quality import blocking_quality, format_blocking_quality, missed_pairs
 from jobs.cli import add_config_arguments, run_cli
-from runtime.errors import InputError
+from conf.errors import InputError
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
@@ -29,7 +29,7 @@ from runtime.tracking import RunTracker
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jobs.evaluate_blocking",
+        prog="tracklink evaluate-blocking",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -17,7 +17,7 @@ if __package__ in (None, ""):
 from catalog.generator import generate_catalog
 from conf.config import load_config
 from jobs.cli import add_config_arguments, run_cli
-from runtime.errors import InputError
+from conf.errors import InputError
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from storage.delta import DeltaStore
@@ -35,7 +35,7 @@ def write_catalog(df, output: str, fmt: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jobs.generate_catalog",
+        prog="tracklink generate",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -57,15 +57,14 @@ print(params)
 # COMMAND ----------
 
 from conf.config import load_config  # noqa: E402
-from jobs.resolve import format_summary, resolve  # noqa: E402
+from pipeline import RunInput, format_summary, resolve  # noqa: E402
 from runtime.spark import get_spark  # noqa: E402
 
 overrides = [line.strip() for line in params["overrides"].splitlines() if line.strip()]
 cfg = load_config(params["config"] or None, overrides)
 spark = get_spark(cfg.spark)  # Databricks: the notebook's own session
-result = resolve(
-    spark, cfg, params["input"], params["input_format"], params["output"], params["truth"] or None
-)
+source = RunInput(params["input"], params["input_format"], params["truth"] or None)
+result = resolve(spark, cfg, source, params["output"])
 print(format_summary(result))
 
 # COMMAND ----------

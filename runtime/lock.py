@@ -20,7 +20,7 @@ import socket
 import time
 from dataclasses import dataclass
 
-from runtime.errors import InputError
+from conf.errors import InputError
 
 LOCK_NAME = "_lock"
 

@@ -17,7 +17,7 @@ import tempfile
 from pyspark.sql import SparkSession
 
 from conf.config import SparkConfig
-from runtime.errors import EnvironmentProblem
+from conf.errors import EnvironmentProblem
 
 MIN_JAVA = 17
 

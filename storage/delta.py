@@ -28,7 +28,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
-from runtime.errors import InputError
+from conf.errors import InputError
 from runtime.spark import session_has_delta
 
 WriteMode = Literal["append", "overwrite"]

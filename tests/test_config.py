@@ -3,7 +3,7 @@
 import pytest
 
 from conf.config import load_config
-from runtime.errors import ConfigError
+from conf.errors import ConfigError
 
 
 def test_packaged_config_loads_and_matches_the_defaults():

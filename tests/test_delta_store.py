@@ -5,7 +5,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
-from runtime.errors import InputError
+from conf.errors import InputError
 from storage.delta import DeltaStore, RustDeltaEngine
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 
 from catalog.generator import generate_work
 from catalog.normalise import normalise_values
+from catalog.schema import VALUE_COLUMNS, RawValues
 from conf.config import load_config
 
 _spec = importlib.util.spec_from_file_location(
@@ -17,24 +18,12 @@ _spec = importlib.util.spec_from_file_location(
 dirty_feed = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(dirty_feed)
 
-INPUTS = (
-    "title",
-    "artists",
-    "album",
-    "duration_ms",
-    "isrc",
-    "release_year",
-    "kind",
-    "track_number",
-)
-
 
 def _normalised(frame: pd.DataFrame) -> list[tuple]:
     cfg = load_config().normalise
     rows = frame.astype(object).where(frame.notna(), None)
     return [
-        normalise_values(*(r[c] for c in INPUTS), cfg, writers=r["writers"])
-        for _, r in rows.iterrows()
+        normalise_values(RawValues(*(r[c] for c in VALUE_COLUMNS)), cfg) for _, r in rows.iterrows()
     ]
 
 

@@ -18,7 +18,7 @@ from deltalake import DeltaTable
 
 from catalog.generator import generate_catalog
 from jobs import resolve as resolve_job
-from runtime.errors import InputError
+from conf.errors import InputError
 from runtime.lock import LOCK_NAME, OutputInUse, OutputLock
 from tests.conftest import ROOT
 
@@ -264,7 +264,7 @@ def test_show_reads_history_and_any_version(outputs, capsys):
 
 
 def test_incremental_refuses_the_embedding_blocker(outputs, catalog_split):
-    from runtime.errors import ConfigError
+    from conf.errors import ConfigError
 
     argv = [
         "--mode",

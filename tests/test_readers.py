@@ -4,7 +4,7 @@ import pytest
 
 from catalog.readers import read_input
 from catalog.shifted_rows import Layout, unshifted
-from runtime.errors import InputError
+from conf.errors import InputError
 from storage.delta import DeltaStore
 
 ROWS = [("1", "Song", "Artist", "180000", "x"), ("2", "Other", None, "3:00", "y")]

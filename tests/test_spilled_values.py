@@ -4,6 +4,7 @@ says so and their own field is empty; titles that merely look alike stay."""
 import pytest
 
 from catalog.normalise import normalise_values
+from catalog.schema import RawValues
 from catalog.spilled_values import take_spilled
 from conf.config import NormaliseConfig
 
@@ -61,9 +62,13 @@ def test_titles_that_only_look_spilled_stay_whole(title):
 
 def test_normalisation_fills_the_empty_fields_from_the_title_and_can_be_turned_off():
     def row(cfg):
-        return normalise_values(FLATTENED, None, None, None, None, None, None, None, cfg)
+        return normalise_values(RawValues(title=FLATTENED), cfg)
 
-    title, _, _, _, seconds, year, *_ = row(NormaliseConfig())
-    assert (title, seconds, year) == ("halcyon ellie goulding", 204.0, 2013)
-    title, _, _, _, seconds, year, *_ = row(NormaliseConfig(take_spilled_values=False))
-    assert seconds is None and year is None and "polydor" in title
+    values = row(NormaliseConfig())
+    assert (values.title_norm, values.duration_s, values.year) == (
+        "halcyon ellie goulding",
+        204.0,
+        2013,
+    )
+    values = row(NormaliseConfig(take_spilled_values=False))
+    assert values.duration_s is None and values.year is None and "polydor" in values.title_norm

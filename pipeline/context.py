@@ -1,0 +1,95 @@
+"""What every stage of a run shares: config, session, store, timer, tracker."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+
+from conf.config import Config
+from runtime.cache import JobCache
+from runtime.lock import OutputLock
+from runtime.progress import StageTimer
+from runtime.tracking import RunTracker
+from storage.delta import DeltaStore
+
+
+@dataclass(frozen=True)
+class RunInput:
+    """Where a run reads: a path, its format, and an optional ground-truth column
+    (used only to evaluate at the end)."""
+
+    path: str
+    format: str = "catalog"
+    truth_column: str | None = None
+
+    @property
+    def name(self) -> str:
+        return os.path.basename(self.path.rstrip("/"))
+
+
+@dataclass
+class RunContext:
+    """One run's shared state. `keep` persists a DataFrame that later stages
+    read more than once, the way the run's mode wants (see `open_run`)."""
+
+    cfg: Config
+    spark: SparkSession
+    store: DeltaStore
+    timer: StageTimer
+    tracker: RunTracker
+    cache: JobCache
+    source: RunInput
+    mode: str
+    keep: Callable[[DataFrame], DataFrame]
+    started: float = field(default_factory=time.time)
+
+    @property
+    def run_id(self) -> str:
+        return self.tracker.run_id
+
+    def note(self, message: str, *args: object) -> None:
+        self.timer.note(message, *args)
+
+
+def _on_disk(df: DataFrame) -> DataFrame:
+    return df.localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
+
+
+@contextmanager
+def open_run(
+    spark: SparkSession, cfg: Config, source: RunInput, output: str, mode: str
+) -> Iterator[RunContext]:
+    """Hold the output's lock, open the MLflow run, and release every cached
+    DataFrame at the end, however the run ends."""
+    timer = StageTimer(spark, cfg.progress.heartbeat_s)
+    store = DeltaStore(spark, output, cfg.output.delta_engine)
+    name = f"{'resolve' if mode == 'full' else mode} {source.name}"
+    with (
+        OutputLock(output, name),
+        RunTracker(cfg.tracking, output, run_name=name) as tracker,
+        JobCache() as cache,
+    ):
+        # A full run caches. An increment checkpoints to local disk instead: it
+        # joins its frames to stored tables many times over, and a cache keeps
+        # the lineage whose plan text then outgrows the driver's memory.
+        keep = cache if mode == "full" else _on_disk
+        ctx = RunContext(cfg, spark, store, timer, tracker, cache, source, mode, keep)
+        tracker.params(cfg.to_dict())
+        tracker.tags(
+            {
+                "job": "resolve",
+                "mode": mode,
+                "input": source.path,
+                "input_format": source.format,
+                "config_hash": cfg.fingerprint(),
+                "delta_engine": store.engine_name,
+            }
+        )
+        tracker.artifact_dict(cfg.to_dict(), "config.json")
+        yield ctx

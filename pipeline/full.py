@@ -1,0 +1,79 @@
+"""A full run: resolve the whole input from scratch, keeping cluster ids stable
+against the output's previous run (if any)."""
+
+from __future__ import annotations
+
+from blocking import block_keys, candidate_pairs
+from pipeline import stages
+from pipeline.context import RunContext
+from pipeline.result import ResolveResult
+from pipeline.tables import clusters_rows, model_row, with_run_id
+from pipeline.write import TableWrite, finish, run_metadata, semantic_writes, write_tables
+
+
+def resolve_full(ctx: RunContext) -> ResolveResult:
+    cfg, store = ctx.cfg, ctx.store
+    validated = stages.read_and_validate(ctx)
+    normalised = stages.normalise_records(ctx, validated)
+    records = normalised.records
+
+    with ctx.timer.stage("blocking"):
+        stages.describe_blocking(ctx)
+        # Stored for incremental runs; computed again when written.
+        keys = block_keys(records, cfg.blocking)
+        pairs, skew = candidate_pairs(records, cfg.blocking)
+        candidates = stages.report_candidates(ctx, ctx.cache.own(pairs), skew, normalised.count)
+
+    scored = stages.score(ctx, records, candidates)
+
+    with ctx.timer.stage("clustering"):
+        previous_version = store.version("clusters")
+        previous = None
+        if previous_version is not None:
+            previous = store.read("clusters").select("record_id", "cluster_id")
+        generation = 0 if previous_version is None else previous_version + 1
+        clustered = stages.stable_clusters(ctx, records, scored.pairs, previous, generation)
+        assignments = clustered.assignments
+        resolved = assignments.count()
+        clusters = stages.cluster_counts(assignments)
+        ctx.note(
+            "%s clusters (%s with 2+ records) in %d iterations",
+            f"{clusters[0]:,}",
+            f"{clusters[1]:,}",
+            clustered.iterations,
+        )
+    stages.check_accounting(validated.rows_in, resolved, validated.quarantined)
+
+    semantics = stages.semantics(ctx, records, assignments)
+
+    run_id = ctx.run_id
+    meta = run_metadata(
+        ctx,
+        validated.rows_in,
+        validated.quarantined,
+        clusters=clusters[0],
+        linked_pairs=scored.linked,
+    )
+    writes = [
+        TableWrite("clusters", clusters_rows(records, assignments, run_id), "overwrite"),
+        TableWrite("pairs", with_run_id(scored.pairs, run_id), "overwrite"),
+        TableWrite("quarantine", with_run_id(validated.quarantine, run_id), "overwrite"),
+        TableWrite("cluster_events", with_run_id(clustered.events, run_id), "append"),
+        TableWrite("records", records, "overwrite"),
+        TableWrite("block_keys", keys, "overwrite"),
+        TableWrite("model", model_row(ctx.spark, run_id, cfg, scored.model_json), "append"),
+        *semantic_writes(ctx, semantics),
+    ]
+    commits = write_tables(ctx, writes, meta)
+    return finish(
+        ctx,
+        validated,
+        normalised,
+        candidates,
+        scored,
+        resolved=resolved,
+        clusters=clusters,
+        commits=commits,
+        semantics=semantics,
+        meta=meta,
+    )

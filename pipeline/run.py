@@ -1,0 +1,34 @@
+"""One entry point for a resolve run, whichever its mode."""
+
+from __future__ import annotations
+
+from pyspark.sql import SparkSession
+
+from blocking import check_blocking
+from conf.config import Config
+from conf.errors import ConfigError
+from pipeline.context import RunInput, open_run
+from pipeline.full import resolve_full
+from pipeline.incremental import check_incremental, resolve_incremental
+from pipeline.result import ResolveResult
+from storage.delta import DeltaStore
+
+MODES = {"full": resolve_full, "incremental": resolve_incremental}
+
+
+def resolve(
+    spark: SparkSession,
+    cfg: Config,
+    source: RunInput,
+    output: str,
+    mode: str = "full",
+) -> ResolveResult:
+    """Resolve `source` into the Delta tables under `output`; returns what
+    happened (also tracked in MLflow and appended to the `runs` table)."""
+    if mode not in MODES:
+        raise ConfigError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    check_blocking(cfg.blocking)
+    if mode == "incremental":
+        check_incremental(cfg, DeltaStore(spark, output, cfg.output.delta_engine))
+    with open_run(spark, cfg, source, output, mode) as ctx:
+        return MODES[mode](ctx)

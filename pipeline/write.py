@@ -1,0 +1,129 @@
+"""Writing a run's tables, and the run's record of itself (`runs`, MLflow)."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pyspark.sql import DataFrame
+
+from pipeline import stages
+from pipeline.context import RunContext
+from pipeline.result import ResolveResult
+from pipeline.tables import TABLE_PROPERTIES, runs_row, with_run_id
+from storage.delta import Commit
+
+
+@dataclass
+class TableWrite:
+    """One table's part of a run's write. `replace`: before an append, delete
+    the rows whose value in any of these columns is one of these ids."""
+
+    table: str
+    df: DataFrame
+    mode: Literal["overwrite", "append", "upsert"]
+    keys: list[str] = field(default_factory=list)
+    replace: tuple[list[str], list[str]] | None = None
+
+
+def semantic_writes(ctx: RunContext, semantics: stages.Semantics) -> list[TableWrite]:
+    """The semantic tables, rewritten whole by every run."""
+    return [
+        TableWrite("works", with_run_id(semantics.works, ctx.run_id), "overwrite"),
+        TableWrite("video_links", with_run_id(semantics.video_links, ctx.run_id), "overwrite"),
+        TableWrite("relationships", with_run_id(semantics.relationships, ctx.run_id), "overwrite"),
+    ]
+
+
+def run_metadata(ctx: RunContext, rows_in: int, quarantined: int, **extra: Any) -> dict:
+    """What every commit of a run carries, so a table's history names its run."""
+    return {
+        "run_id": ctx.run_id,
+        "mode": ctx.mode,
+        "config_hash": ctx.cfg.fingerprint(),
+        "input": ctx.source.path,
+        "rows_in": rows_in,
+        "quarantined": quarantined,
+        **extra,
+    }
+
+
+def write_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> dict[str, Commit]:
+    """Every table's files first, then the commits: a run that dies while
+    writing files leaves every table at its previous version."""
+    store = ctx.store
+    commits: dict[str, Commit] = {}
+    with ctx.timer.stage("write"):
+        staged = {w.table: store.stage(w.df, w.table) for w in writes if w.mode != "upsert"}
+        ctx.note("files written for %d tables; committing", len(staged))
+        for w in writes:
+            if w.replace is not None and w.replace[1]:
+                store.delete_in(w.table, w.replace[0], w.replace[1], meta)
+            if w.mode == "upsert":
+                commits[w.table] = store.upsert(w.df, w.table, w.keys, meta)
+            else:
+                props = TABLE_PROPERTIES.get(w.table)
+                commits[w.table] = store.commit(staged[w.table], w.mode, meta, props)
+        for c in commits.values():
+            ctx.note("%s -> version %d", c.path, c.version)
+    return commits
+
+
+def finish(
+    ctx: RunContext,
+    validated: stages.Validated,
+    normalised: stages.Normalised,
+    candidates: stages.Candidates,
+    scored: stages.Scored,
+    *,
+    resolved: int,
+    clusters: tuple[int, int],
+    commits: dict[str, Commit],
+    semantics: stages.Semantics,
+    meta: dict,
+    updated_records: int = 0,
+    changed_cluster_rows: int | None = None,
+) -> ResolveResult:
+    """Evaluate (with a truth column), then record the run: a `runs` row, MLflow
+    metrics and tags. Returns the run's summary."""
+    scores = stages.evaluate(ctx)
+    res = ResolveResult(
+        run_id=ctx.run_id,
+        output=ctx.store.root,
+        rows_in=validated.rows_in,
+        quarantined=validated.quarantined,
+        resolved=resolved,
+        quarantine_reasons=validated.reasons,
+        parse_issues=normalised.issues,
+        candidate_pairs=candidates.count,
+        pairs_by_blocker=candidates.by_blocker,
+        linked_pairs=scored.linked,
+        clusters=clusters[0],
+        multi_record_clusters=clusters[1],
+        seconds=dict(ctx.timer.seconds),
+        commits=commits,
+        scores=scores,
+        tracking_uri=ctx.tracker.tracking_uri,
+        mode=ctx.mode,
+        updated_records=updated_records,
+        changed_cluster_rows=changed_cluster_rows,
+        semantics={**semantics.counts, **(semantics.scores or {})},
+    )
+    row = {
+        "run_id": res.run_id,
+        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ctx.started)),
+        "input": ctx.source.path,
+        "input_format": ctx.source.format,
+        "mode": res.mode,
+        "config_hash": ctx.cfg.fingerprint(),
+        **res.counts(),
+        "seconds": json.dumps({k: round(v, 2) for k, v in res.seconds.items()}),
+        "table_versions": json.dumps({k: c.version for k, c in commits.items()}),
+        "scores": json.dumps(scores.as_dict() if scores else None),
+    }
+    commits["runs"] = ctx.store.write(runs_row(ctx.spark, row), "runs", "append", meta)
+    ctx.tracker.metrics(res.metrics())
+    ctx.tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
+    return res
