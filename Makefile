@@ -1,6 +1,7 @@
 # tracklink: two commands do all the set-up on a fresh machine.
 #   make run    creates .venv, installs, generates a catalogue and resolves it
-#   make test   creates .venv, installs, runs the test suite
+#   make test   creates .venv, installs, runs the test suite (what CI runs)
+#   make test-fast   the unit and small Spark tests, without the end-to-end ones
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -10,7 +11,7 @@ SEED    ?= 42
 OUT     ?= out
 PYTEST_ARGS ?=
 
-.PHONY: setup run test lint package clean check-java
+.PHONY: setup run test test-fast lint package clean check-java
 
 setup: $(STAMP)
 
@@ -25,11 +26,14 @@ check-java:
 	@scripts/check_java.sh
 
 run: setup
-	$(BIN)/python -m jobs.generate_catalog --records $(RECORDS) --seed $(SEED) --output $(OUT)/catalog.parquet
-	$(BIN)/python -m jobs.resolve --input $(OUT)/catalog.parquet --output $(OUT)/resolved --truth true_entity_id
+	$(BIN)/tracklink generate --records $(RECORDS) --seed $(SEED) --output $(OUT)/catalog.parquet
+	$(BIN)/tracklink resolve --input $(OUT)/catalog.parquet --output $(OUT)/resolved --truth true_entity_id
 
 test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: setup
+	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

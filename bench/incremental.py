@@ -14,6 +14,9 @@ and prints, from the Delta tables:
 
 * agreement: pairwise precision/recall/F1 of the incremental clustering taking
   the full run's clustering as the truth;
+* works: the same agreement for the records' works (`works` joined to
+  `clusters`), and the share of video records whose video link points at
+  the same audio records in both runs;
 * stable ids: of the base run's clusters that gained no member, the share whose
   every member kept its cluster id (the target is all of them);
 * wall time of the incremental run against the full run on everything (ratio);
@@ -91,6 +94,29 @@ def agreement(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
     return {"precision": p, "recall": r, "f1": 2 * p * r / (p + r) if p + r else 0.0}
 
 
+def record_works(out: Path) -> pd.DataFrame:
+    """`record_id`, `cluster_id` = the record's work, for records in a work."""
+    works = DeltaTable(str(out / "works")).to_pandas(columns=["cluster_id", "work_id"])
+    return (
+        clusters(out)
+        .merge(works, on="cluster_id")[["record_id", "work_id"]]
+        .rename(columns={"work_id": "cluster_id"})
+    )
+
+
+def video_targets(out: Path) -> pd.Series:
+    """Each linked video record -> the smallest record id of the audio cluster
+    its cluster links to (a run-independent name for that cluster)."""
+    members = clusters(out)
+    smallest = members.groupby("cluster_id").record_id.min()
+    links = DeltaTable(str(out / "video_links")).to_pandas(
+        columns=["video_cluster_id", "cluster_id"]
+    )
+    links["target"] = links.cluster_id.map(smallest)
+    videos = members.merge(links, left_on="cluster_id", right_on="video_cluster_id")
+    return videos.groupby("record_id").target.min()
+
+
 def ids_kept(before: pd.DataFrame, after: pd.DataFrame) -> tuple[int, int]:
     """Of the clusters in `before` that gained no member, how many kept their id
     on every member: (kept, eligible)."""
@@ -141,11 +167,16 @@ def main() -> None:
         clusters(work / "incr"),
     )
     agree = agreement(after, full)
+    works = agreement(record_works(work / "incr"), record_works(work / "full"))
+    v_incr, v_full = video_targets(work / "incr"), video_targets(work / "full")
+    same_video = (v_incr.reindex(v_full.index) == v_full).mean() if len(v_full) else 1.0
     kept, eligible = ids_kept(before, after)
     lines = [
         f"### incremental vs full: {Path(a.input).name}, increment {a.fraction:.0%} (split seed {a.seed})",
         "",
         f"- agreement with the full run: pairwise P {agree['precision']:.4f} R {agree['recall']:.4f} **F1 {agree['f1']:.4f}**",
+        f"- works agreement with the full run: pairwise P {works['precision']:.4f} R {works['recall']:.4f} **F1 {works['f1']:.4f}**; "
+        f"video records linked to the same audio records: {same_video:.2%} of {len(v_full):,}",
         f"- base clusters that gained no member and kept their id: {kept:,} of {eligible:,} ({kept / max(eligible, 1):.2%})",
         f"- wall time: full on everything {t_full:.1f} s, full on base {t_base:.1f} s, incremental {t_incr:.1f} s; incremental / full = {t_incr / t_full:.2f}",
     ]

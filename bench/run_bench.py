@@ -175,7 +175,7 @@ def run_baseline(
     if truth:
         cmd += ["--truth-col", truth]
     # DuckDB spills into `.tmp` under its working directory, and a run stopped
-    # at the timeout leaves it there: at 1M records that was 56 GB in the repo.
+    # at the timeout leaves it there: tens of GB at 1M records (bench/results/scale.md).
     try:
         with tempfile.TemporaryDirectory(prefix="splink-duckdb-") as scratch:
             r = measured_run(cmd, Path(scratch), timeout=timeout, disk_floor_gb=disk_floor_gb)

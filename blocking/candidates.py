@@ -37,9 +37,9 @@ from runtime.cache import JobCache
 # What keeps an intermediate table that several parts read. `candidate_pairs`
 # keeps only the small ones (the dropped keys, the key pairs) and releases them
 # once its pairs are materialised: keeping the large ones too (key tables, the
-# record index, the distinct texts) made blocking alone 22% faster at 1M, but
-# every later stage of the same runs slowed, likely because they pushed the
-# records' cache out of memory (not measured; bench/results/scale.md).
+# record index, the distinct texts) made blocking faster but every later stage
+# slower, most likely by pushing the cached records out of memory
+# (docs/blocking.md; figures in docs/results/blocking-experiments.md).
 # Called alone, a function keeps nothing.
 Keep = Callable[[DataFrame], DataFrame]
 
@@ -104,7 +104,7 @@ def guard_skew(
     per distinct text); by default a row is one record. `caps`: a lower
     limit for some blockers, by name. `keep`: see `Keep`."""
     # Not kept, though the sizes, the examples and the kept rows all read it:
-    # 17M rows at 1M records (see `Keep`).
+    # it is one of the large tables (see `Keep`).
     keyed = keys.withColumn("key_id", key_id())
     size = F.count("*") if members is None else F.sum(members)
     limit = F.lit(max_block_size)
@@ -261,9 +261,8 @@ def minhash_pairs(
     """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
     per distinct text.
 
-    Feeds repeat the same normalised title and artist (a generated 100k
-    catalogue holds 2.8 records per text), and the band join grows with the
-    square of that. So texts are keyed, guarded (a block's size counts its
+    Feeds repeat the same normalised title and artist, and the band join
+    grows with the square of that (docs/blocking.md, "MinHash LSH"). So texts are keyed, guarded (a block's size counts its
     records), joined and held to the Jaccard floor as texts; only the pairs
     that survive are expanded to their records. Records sharing one text pair
     with each other (Jaccard 1), unless there are more than `max_block_size`.
@@ -311,10 +310,9 @@ def minhash_pairs(
                 ),
             )
 
-    # Sort-merge joins for the pairs of texts: at 1M records a full run once
-    # failed while building a broadcast table in this part of blocking ("Not
-    # enough memory to build and broadcast the table", driver 4g; not
-    # reproduced alone), and these sides hold millions of rows.
+    # Sort-merge joins for the pairs of texts: these sides hold millions of
+    # rows at scale, too many to broadcast from the driver (docs/blocking.md,
+    # "How the candidate table is built").
     text_pairs = candidates.mapInArrow(similar, schema).hint("merge")
     members = texts.select("tid", "rid").hint("merge")
     across = (
@@ -414,8 +412,9 @@ def _plausible_loose(pairs: DataFrame, index: DataFrame, cfg: BlockingConfig) ->
     """Loose-only pairs (`rid_l`, `rid_r`, `mask`, `titles_agree`) -> the named
     ones `drop_implausible` would keep, decided without carrying texts per pair.
 
-    At 1M records about 8M pairs reach here; joining their texts and judging
-    them one by one in Python was most of blocking. But a MinHash pair cleared
+    Millions of pairs reach here in a large catalogue, and judging them one by
+    one in Python with their texts was most of blocking's time
+    (docs/blocking.md, "Plausibility floors"). But a MinHash pair cleared
     the similarity floor as a text pair and knows whether its titles agree
     (`minhash_pairs`), so it needs only the two lengths; and a pair of two
     credited records that only `title_duration` proposed needs the Jaccard of

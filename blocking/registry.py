@@ -52,6 +52,9 @@ _ALL = (
         keys.artist_duration_key,
         # One artist's larger blocks hold its other songs of about one length.
         cap=10,
+        # Not loose: one artist's two records of about one length whose titles
+        # share nothing are mostly one recording titled in two scripts
+        # (docs/blocking.md, "Plausibility floors").
     ),
     Blocker(EMBEDDING, ("title_norm", "artist_norm"), "SimHash bands of text embeddings"),
     Blocker("isrc", ("isrc_norm",), "the same ISRC", keys.isrc_key),
@@ -111,7 +114,8 @@ _ALL = (
         ("track_no", "year", "duration_s"),
         "track number and year, lengths within 0.5 s: a feed that blanked all text",
         keys.track_year_duration_key,
-        # Keys without text are shared by coincidence, more so in a larger catalogue.
+        # Keys without text are shared by coincidence, more so in a larger
+        # catalogue (docs/blocking.md, "The skew guard and the caps").
         cap=5,
     ),
 )

@@ -57,6 +57,9 @@ OUTPUT_COLUMNS = [
 ]
 SCHEMA = StructType([StructField(c, StringType()) for c in OUTPUT_COLUMNS])
 
+# Seeds evaluation uses; training jobs refuse them so no figure is measured on training data.
+RESERVED_SEEDS = frozenset({7, 42, 99, 2025})
+
 # --- vocabulary ------------------------------------------------------------------
 
 _FIRST = (

@@ -4,8 +4,9 @@ A feed that loses a row's first field (an empty source id, its delimiter
 dropped with it) moves every later value one column right: the track number
 lands in `title`, the title in `length`, the length in `artist`, and so on.
 Read as it is, such a row has a number for a title and a duration for an
-artist, and no blocker or comparison can match it (in MusicBrainz 20K, 36
-rows of four of the five sources, in 67 true pairs).
+artist, and no blocker or comparison can match it (how many rows this fixes
+on MusicBrainz 20K: docs/architecture.md, "Reading, validation and
+normalisation").
 
 A row is put back one column to the left when its first field is empty and
 its values parse better that way: a plausible track number, a duration, a

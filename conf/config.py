@@ -75,7 +75,7 @@ class MinHashConfig(_Section):
 class EmbeddingBlockingConfig(_Section):
     enabled: bool = False
     # fast: tracklink's own n-gram encoder (weights in embeddings/weights/);
-    # minilm: all-MiniLM-L6-v2, about 30x slower on a CPU.
+    # minilm: all-MiniLM-L6-v2, much slower on a CPU (docs/blocking.md, "Embedding blocking").
     encoder: Literal["fast", "minilm"] = "fast"
     # Version of the packaged fast weights (embeddings/weights/fast-<version>.pt).
     version: str = "v1"
@@ -83,8 +83,8 @@ class EmbeddingBlockingConfig(_Section):
     weights_path: str | None = None
     # SimHash LSH: each band is `bits_per_band` random-hyperplane signs; a pair
     # sharing any of `bands` bands is a candidate if its cosine clears the floor.
-    # 24 x 12 and 0.75: chosen on generated catalogue seed 1004 (see README
-    # "Blocking"); 16 bands at 0.8 found 2 points fewer true pairs there.
+    # The defaults were chosen on a generated catalogue, not a benchmark
+    # (docs/results/blocking-experiments.md, "Earlier figures").
     bands: int = Field(24, ge=1)
     bits_per_band: int = Field(12, ge=1, le=62)
     similarity_floor: float = Field(0.75, ge=-1, le=1)
@@ -121,9 +121,9 @@ class PairModelConfig(_Section):
 
 
 class LinkageConfig(_Section):
-    # Pairs sampled to estimate u (Splink's own default: 1e6). In DuckDB 1e7
-    # costs ~3 s more than 1e6; at 1M records 1e6 left the links' precision
-    # at 0.9957-0.9980 depending on the seed, 1e7 at 0.9978-0.9981.
+    # Pairs sampled to estimate u (Splink's own default: 1e6); more pairs make
+    # u, and the links' precision at scale, steadier across sampling seeds
+    # (docs/linkage.md, "Training without labels").
     u_max_pairs: float = Field(1e7, gt=0)
     # Prior that two random records match, estimated from these deterministic rules.
     prior_recall: float = Field(0.7, gt=0, le=1)
@@ -134,15 +134,15 @@ class LinkageConfig(_Section):
     train_max_records: int = Field(200_000, ge=1000)
     # Where the model learns: "duckdb" on the driver over the training sample
     # (collected as Arrow: at most train_max_records rows), or "spark" (the
-    # job's session). Splink's training is hundreds of small queries, each
-    # paying Spark's fixed cost: at 1M records (200k sampled) it took 114 s
-    # on Spark, about 5 s in DuckDB, for the same m-probabilities. Scoring
-    # runs on Spark either way.
+    # job's session). Splink's training is many small queries, each paying
+    # Spark's fixed cost, so DuckDB is far faster for the same model
+    # (docs/linkage.md, "Where it learns, where it scores"). Scoring runs on
+    # Spark either way.
     train_engine: Literal["duckdb", "spark"] = "duckdb"
     # Lowest u a term-frequency adjustment may use on the title and artist
     # exact matches (None: no floor). Without it their weight grows with the
-    # catalogue's size (see linkage/model.py). 1e-3 was chosen on generated
-    # seed 2025 at 100k (README "Quality": 1e-4 and none compared).
+    # catalogue's size (see linkage/model.py); how 1e-3 was chosen:
+    # docs/linkage.md, "Training without labels".
     tf_minimum_u: float | None = Field(1e-3, gt=0, lt=1)
     # One EM session per entry; each entry lists the columns or SQL expressions
     # that block it. Together they must leave every learned comparison free once.

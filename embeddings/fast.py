@@ -2,8 +2,8 @@
 residual MLP -> unit vector.
 
 Cost is one vectorised hashing pass in numpy plus one EmbeddingBag lookup, with
-no tokenizer and no attention: tens of thousands of strings per second on one
-CPU core, where MiniLM does about a thousand. Hashing uses fixed multipliers in
+no tokenizer and no attention, so it is much faster than MiniLM on a CPU
+(bench/results/encoders.md; docs/blocking.md, "Embedding blocking"). Hashing uses fixed multipliers in
 uint64 arithmetic, so the same text gets the same buckets in every process
 (Python's `hash()` is salted per process and would not).
 """

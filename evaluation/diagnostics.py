@@ -73,7 +73,15 @@ def threshold_curve(pairs: DataFrame, truth: DataFrame, steps: int = 100) -> pd.
 
 
 def plot_curve(curve: pd.DataFrame, path: str, threshold: float, title: str) -> str:
-    import matplotlib
+    # matplotlib is the `plots` extra: only the plots need it.
+    try:
+        import matplotlib
+    except ImportError as err:
+        from conf.errors import EnvironmentProblem
+
+        raise EnvironmentProblem(
+            "plotting the precision-recall curve needs matplotlib: pip install 'tracklink[plots]'"
+        ) from err
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -8,8 +8,8 @@ import os
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from evaluation.metrics import Scores, score_clusters
 from conf.errors import InputError
+from evaluation.metrics import Scores, score_clusters
 from storage.delta import DeltaStore
 
 

@@ -19,9 +19,9 @@ from pyspark.sql import functions as F
 from blocking import candidate_pairs, describe_minhash
 from catalog import INPUT_FORMATS, normalise, read_input, split_valid
 from conf.config import load_config
+from conf.errors import InputError
 from evaluation.blocking_quality import blocking_quality, format_blocking_quality, missed_pairs
 from jobs.cli import add_config_arguments, run_cli
-from conf.errors import InputError
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker

@@ -16,8 +16,8 @@ if __package__ in (None, ""):
 
 from catalog.generator import generate_catalog
 from conf.config import load_config
-from jobs.cli import add_config_arguments, run_cli
 from conf.errors import InputError
+from jobs.cli import add_config_arguments, run_cli
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from storage.delta import DeltaStore

@@ -24,7 +24,7 @@ if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-fil
 from catalog import INPUT_FORMATS
 from conf.config import load_config
 from jobs.cli import add_config_arguments, run_cli
-from pipeline import MODES, RunInput, format_summary, resolve
+from pipeline import MODES, RunInput, check_config, format_summary, resolve
 from runtime.spark import get_spark
 
 
@@ -57,6 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     cfg = load_config(args.config, args.overrides)
+    check_config(cfg)
     spark = get_spark(cfg.spark)
     source = RunInput(args.input, args.input_format, args.truth)
     print(format_summary(resolve(spark, cfg, source, args.output, args.mode)))

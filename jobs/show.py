@@ -22,8 +22,8 @@ if __package__ in (None, ""):
 
 import pandas as pd
 
-from jobs.cli import run_cli
 from conf.errors import InputError
+from jobs.cli import run_cli
 
 
 def _table(output: str, table: str, version: int | None):
@@ -80,7 +80,9 @@ def select(
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
-        prog="tracklink show", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        prog="tracklink show",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--output", required=True)
     p.add_argument("--table", default="clusters")

@@ -33,17 +33,15 @@ if __package__ in (None, ""):
 import numpy as np
 import pandas as pd
 
-from catalog.generator import generate_catalog
+from catalog.generator import RESERVED_SEEDS, generate_catalog
 from catalog.normalise import normalise_values
 from conf.config import NormaliseConfig, load_config
+from conf.errors import InputError
 from embeddings.base import embedded_text
 from jobs.cli import add_config_arguments, run_cli
-from runtime.errors import InputError
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
 
-# Seeds the evaluation and `make run` use: training on them would make those figures optimistic.
-RESERVED_SEEDS = frozenset({7, 42, 99})
 _INPUTS = (
     "title",
     "artists",
@@ -159,7 +157,7 @@ def validation_metrics(encoder, df: pd.DataFrame, floor: float, seed: int) -> di
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jobs.train_encoder",
+        prog="tracklink train-encoder",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

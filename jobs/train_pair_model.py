@@ -1,23 +1,22 @@
 """Train the learned pair model on the candidate pairs of generated catalogues.
 
-    python -m jobs.train_pair_model --seeds 1005 --records 100000 --output DIR \
-        [--version v1] [--epochs N] [--drop-artist 0.05] [--wrong-length 0.03] \
-        [--misfile 0.03] [--flatten 0.0] [--scripts 0.0] [--ascii-loss 0.3] \
-        [--config ...] [--set key=value ...]
+    tracklink train-pair-model --seeds 1006 --records 100000 --output DIR --version vN \
+        [--epochs N] [--drop-artist 0.05] [--wrong-length 0.03] [--misfile 0.03] \
+        [--flatten 0.0] [--features NAME,...] [--config ...] [--set key=value ...]
 
 For each seed: generate a catalogue, roughen it (`roughen`: some artists
 removed, some lengths wrong, some fields misfiled, some rows flattened into
-the title, some works written in another script and some of their records
-delivered by an ASCII-only export), resolve it with `jobs.resolve` (pair model off),
-and label its scored candidate pairs with the generator's truth (same
-`true_entity_id`: a video is its own entity). The network learns from
-Splink's weight and the pairs' similarities (`linkage.pair_features`); a Platt calibration is fitted on the
-pairs of a held-out 20% of recordings. Only generated catalogues with the
-seeds given here are used, never a benchmark's labels; the evaluation seeds
-are refused. Writes DIR/pair-VERSION.pt (weights, scaling, calibration,
-provenance) and DIR/pair-VERSION.json, and logs both to MLflow under DIR/mlruns.
-Install a model by copying the .pt into linkage/weights/ (or point
-`linkage.pair_model.weights_path` at it).
+the title), resolve it with `jobs.resolve` (pair model off), and label its
+scored candidate pairs with the generator's truth (same `true_entity_id`: a
+video is its own entity). The network learns from the features named by
+`--features` (any registered in `linkage.pair_features`; the packaged
+model's by default); a Platt calibration is fitted on the pairs of a
+held-out 20% of recordings. Only generated catalogues with the seeds given
+here are used, never a benchmark's labels; the evaluation seeds
+(`catalog.generator.RESERVED_SEEDS`) are refused. Writes DIR/pair-VERSION.pt
+(weights, scaling, calibration, provenance) and DIR/pair-VERSION.json, and
+logs both to MLflow under DIR/mlruns. Install a model by copying the .pt
+into linkage/weights/ (or point `linkage.pair_model.weights_path` at it).
 """
 
 from __future__ import annotations
@@ -27,29 +26,26 @@ import json
 import os
 import sys
 import time
-import unicodedata
 
 if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import numpy as np
 import pandas as pd
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog.generator import generate_catalog
+from catalog.generator import RESERVED_SEEDS, generate_catalog
 from conf.config import load_config
+from conf.errors import InputError
 from jobs.cli import add_config_arguments, run_cli
-from jobs.resolve import resolve
-from linkage import FEATURES, MODEL_FEATURES, fit_pair_model, pair_features
-from runtime.errors import InputError
+from linkage import DEFAULT_FEATURES, FEATURES, fit_pair_model, pair_features
+from pipeline import RunInput, resolve
 from runtime.progress import get_logger
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
 from storage.delta import read_delta
 
-# Seeds that evaluation, `make run` and the README figures use.
-RESERVED_SEEDS = frozenset({7, 42, 99, 2025})
 TRUTH = "true_entity_id"
 
 # What a flattened row's title may end with (`roughen(flatten=...)`): a
@@ -69,32 +65,6 @@ GENRE_LISTS = (
     "Soundtrack",
 )
 
-# Scripts a generated work may be written in (`roughen(scripts=...)`), one
-# letter for each of a..z: a letter-for-letter rendering, not a
-# transliteration, which is all the pair model needs of it (text with no
-# Latin letter). Accented Latin letters go where their base letter goes.
-SCRIPT_LETTERS = (
-    "абцдефгхийклмнопярстуввхуз",
-    "αβψδεφγηιξκλμνοπθρστυωςχυζ",
-    "愛海夜光風花雪月星空雨心夢道山川春秋声歌恋涙朝影森火",
-)
-_LATIN = "".join(
-    c
-    for c in map(chr, range(0x61, 0x17F))
-    if c.islower() and unicodedata.normalize("NFKD", c)[0] in "abcdefghijklmnopqrstuvwxyz"
-)
-_SCRIPTED = ("title", "artists", "album")
-# A version or remaster tail stays as it is ("песня (Live)"): catalogues in
-# other scripts mostly keep them in English, and a rendered tag would hide
-# the version from the parser, so that live and studio takes would differ
-# in length only, which is not what such catalogues look like.
-_TAG_TAIL = (
-    r"(?i)^(.*?)(\s(?:[(\[]|-\s).*\b(?:live|remix|mix|acoustic|unplugged|edit|"
-    r"remaster|remastered|version|video)\b.*)$"
-)
-ASCII_SOURCE = "ascii_export"
-ASCII_COPY_SUFFIX = "~ascii"
-
 
 def roughen(
     catalogue: DataFrame,
@@ -103,8 +73,6 @@ def roughen(
     wrong_length: float,
     misfile: float = 0.0,
     flatten: float = 0.0,
-    scripts: float = 0.0,
-    ascii_loss: float = 0.0,
 ) -> DataFrame:
     """Dirt real feeds have and the generator's defaults do not: a record with
     no artist credit, a length that is simply wrong (a hidden track, a bad
@@ -118,13 +86,7 @@ def roughen(
     `flatten`: a share of records whose export appended other columns to
     the title: the credit and the release title each with even odds (and
     then left empty), and a genre list with odds of three in four, at least
-    one of them. Splink then sees a long title and no credit.
-
-    `scripts`: a share of works (every record of the song) written in
-    Cyrillic, Greek or CJK letters; `ascii_loss`: the share of those records
-    that an ASCII-only export delivered once more (a new record, source
-    `ascii_export`), writing "?" for every letter it could not hold. The
-    copy keeps the length, year and track number and loses its text."""
+    one of them. Splink then sees a long title and no credit."""
     artist_gone = F.rand(seed) < drop_artist
     length_wrong = F.rand(seed + 1) < wrong_length
     random_ms = (F.lit(60_000) + F.rand(seed + 2) * 540_000).cast("long").cast("string")
@@ -148,8 +110,7 @@ def roughen(
     album = F.when(shifted, none).otherwise(F.col("album"))
     return (
         _flatten(
-            _write_in_scripts(catalogue, seed, scripts, ascii_loss)
-            .withColumn("_misfile_roll", F.rand(seed + 3))
+            catalogue.withColumn("_misfile_roll", F.rand(seed + 3))
             .withColumns({"title": title, "artists": artists, "album": album})
             .drop("_misfile_roll"),
             seed,
@@ -158,46 +119,6 @@ def roughen(
         .withColumn("artists", F.when(artist_gone, none).otherwise(F.col("artists")))
         .withColumn("duration_ms", F.when(length_wrong, random_ms).otherwise(F.col("duration_ms")))
     )
-
-
-def _write_in_scripts(
-    catalogue: DataFrame, seed: int, share: float, ascii_loss: float
-) -> DataFrame:
-    if share <= 0:
-        return catalogue
-    # Per work, not per record: every feed has the song in the same script.
-    work_roll = F.pmod(F.xxhash64("true_work_id", F.lit(seed)), F.lit(1_000_000)) / 1e6
-    scripted = work_roll < share
-    # The roll's spread below `share` picks the script.
-    script = (work_roll / share * len(SCRIPT_LETTERS)).cast("int")
-
-    def rendered(column: str) -> Column:
-        tail = F.regexp_extract(column, _TAG_TAIL, 2) if column == "title" else F.lit("")
-        head = F.when(tail != "", F.regexp_extract(column, _TAG_TAIL, 1)).otherwise(F.col(column))
-        by_script = F.lit(None).cast("string")
-        for i, letters in enumerate(SCRIPT_LETTERS):
-            target = "".join(letters[ord(unicodedata.normalize("NFKD", c)[0]) - 97] for c in _LATIN)
-            by_script = F.when(script == i, F.translate(F.lower(head), _LATIN, target)).otherwise(
-                by_script
-            )
-        return F.when(scripted, F.concat(by_script, tail)).otherwise(F.col(column))
-
-    written = catalogue.withColumns({c: rendered(c) for c in _SCRIPTED}).withColumn(
-        "_scripted", scripted
-    )
-    # The same release delivered again by an ASCII-only export: same track
-    # number, year and length, "?" for every letter it could not hold, and
-    # no ISRC (with one, the copy would be trivial to link).
-    copies = written.filter(F.col("_scripted") & (F.rand(seed + 7) < ascii_loss))
-    changed = {c: F.regexp_replace(c, r"[^\x00-\x7F]", "?") for c in _SCRIPTED}
-    changed["record_id"] = F.concat("record_id", F.lit(ASCII_COPY_SUFFIX))
-    if "source" in catalogue.columns:
-        changed["source"] = F.lit(ASCII_SOURCE)
-    if "isrc" in catalogue.columns:
-        changed["isrc"] = F.lit(None).cast("string")
-    if "writers" in catalogue.columns:
-        changed["writers"] = F.regexp_replace("writers", r"[^\x00-\x7F]", "?")
-    return written.unionByName(copies.withColumns(changed)).drop("_scripted")
 
 
 def _flatten(catalogue: DataFrame, seed: int, share: float) -> DataFrame:
@@ -237,31 +158,35 @@ def _flatten(catalogue: DataFrame, seed: int, share: float) -> DataFrame:
     )
 
 
-def labelled_pairs(records: DataFrame, pairs: DataFrame) -> DataFrame:
-    """Features of every scored pair, `label` 1 when both records are one recording."""
+def labelled_pairs(
+    records: DataFrame, pairs: DataFrame, features: tuple[str, ...] = DEFAULT_FEATURES
+) -> DataFrame:
+    """`features` of every scored pair, `label` 1 when both records are one recording."""
     truth = records.select("record_id", F.col(TRUTH).alias("t"))
     return (
-        pair_features(pairs.select("record_id_l", "record_id_r", "match_weight"), records)
+        pair_features(pairs.select("record_id_l", "record_id_r", "match_weight"), records, features)
         .join(truth.toDF("record_id_l", "t_l"), "record_id_l")
         .join(truth.toDF("record_id_r", "t_r"), "record_id_r")
         .select(
             F.col("t_l").alias("group"),
             (F.col("t_l") == F.col("t_r")).cast("int").alias("label"),
-            *FEATURES,
+            *features,
         )
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="jobs.train_pair_model",
+        prog="tracklink train-pair-model",
         description=__doc__,
+        epilog="registered features (--features):\n"
+        + "\n".join(f"  {f.name:<22} {f.description}" for f in FEATURES.values()),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--seeds", required=True, help="comma-separated generator seeds")
     parser.add_argument("--records", type=int, default=100_000, help="records per catalogue")
     parser.add_argument("--output", required=True)
-    parser.add_argument("--version", default="v1")
+    parser.add_argument("--version", required=True, help="name of the new model, e.g. v6")
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument(
         "--drop-artist", type=float, default=0.05, help="share of records whose artist is removed"
@@ -281,23 +206,12 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="share of records whose credit, release title or a genre list is appended to the title",
     )
-    parser.add_argument(
-        "--scripts",
-        type=float,
-        default=0.0,
-        help="share of works written in a non-Latin script",
-    )
-    parser.add_argument(
-        "--ascii-loss",
-        type=float,
-        default=0.3,
-        help="share of those works' records delivered again by an ASCII-only export",
-    )
     parser.add_argument("--torch-seed", type=int, default=0)
     parser.add_argument(
         "--features",
-        default=",".join(MODEL_FEATURES),
-        help=f"comma-separated subset of: {', '.join(FEATURES)}",
+        default=",".join(DEFAULT_FEATURES),
+        help="comma-separated registered features, in the order of the model's inputs "
+        "(listed below; default: the packaged model's)",
     )
     add_config_arguments(parser)
     args = parser.parse_args(argv)
@@ -307,6 +221,8 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"--seeds {sorted(used)} are evaluation seeds; train on others")
     features = tuple(f.strip() for f in args.features.split(",") if f.strip())
     unknown = sorted(set(features) - set(FEATURES))
+    if len(set(features)) < len(features):
+        raise InputError("--features: a feature is named twice")
     if unknown or not features:
         raise InputError(f"--features: unknown {', '.join(unknown) or '(none given)'}")
     if args.records < 1000:
@@ -329,14 +245,12 @@ def main(argv: list[str] | None = None) -> int:
             args.wrong_length,
             args.misfile,
             args.flatten,
-            args.scripts,
-            args.ascii_loss,
         )
         catalogue.write.mode("overwrite").parquet(source)
-        resolve(spark, cfg, source, "catalog", resolved, truth_column=TRUTH)
+        resolve(spark, cfg, RunInput(source, "catalog", TRUTH), resolved)
         records = read_delta(spark, os.path.join(resolved, "records"))
         pairs = read_delta(spark, os.path.join(resolved, "pairs"))
-        frame = labelled_pairs(records, pairs).toPandas()
+        frame = labelled_pairs(records, pairs, features).toPandas()
         frame["group"] = f"{seed}/" + frame["group"].astype(str)
         frames.append(frame)
         log.info("  %s labelled pairs (%d match)", f"{len(frame):,}", int(frame["label"].sum()))
@@ -351,8 +265,6 @@ def main(argv: list[str] | None = None) -> int:
         "wrong_length": args.wrong_length,
         "misfile": args.misfile,
         "flatten": args.flatten,
-        "scripts": args.scripts,
-        "ascii_loss": args.ascii_loss,
         "torch_seed": args.torch_seed,
         "pairs": len(data),
         "matches": int(data["label"].sum()),
@@ -390,8 +302,6 @@ def main(argv: list[str] | None = None) -> int:
                     "wrong_length",
                     "misfile",
                     "flatten",
-                    "scripts",
-                    "ascii_loss",
                 )
             }
             | {"seeds": args.seeds}

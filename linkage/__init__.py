@@ -3,7 +3,7 @@ learned pair model, then cluster them."""
 
 from linkage.clustering import ClusteringResult, cluster_pairs, connected_components
 from linkage.model import MODEL_COLUMNS, model_input, settings
-from linkage.pair_features import FEATURES, MODEL_FEATURES, pair_features
+from linkage.pair_features import DEFAULT_FEATURES, FEATURES, pair_features
 from linkage.pair_model import PairModel, describe, fit_pair_model, load_pair_model, rescore
 from linkage.scoring import ScoredPairs, score_with_model, train_and_score
 from linkage.stable_ids import StableIds, assign_stable_ids
@@ -11,8 +11,8 @@ from linkage.videos import link_videos
 from linkage.works import PROFILE_COLUMNS, build_relationships, cluster_profiles, group_works
 
 __all__ = [
+    "DEFAULT_FEATURES",
     "FEATURES",
-    "MODEL_FEATURES",
     "PairModel",
     "describe",
     "fit_pair_model",

@@ -6,76 +6,25 @@ model sees the weight and the similarities themselves, so it can learn their
 interactions: an exact title and artist with lengths 12 s apart is a version,
 not the same recording.
 
-Every feature is a float in a small range, computed in Spark SQL (the string
-similarities come from Splink's jar, registered on the session). Output: the
-input pairs plus one column per name in `FEATURES`.
+`FEATURES` is the registry: one `Feature` per name, saying how it is computed
+and what it measures. Every feature is a float in a small range, computed in
+Spark SQL (the string similarities come from Splink's jar, registered on the
+session). A model names the features it reads, in the order of its inputs
+(`PairModel.features`); scoring computes those only, and training may pick
+any registered feature (`DEFAULT_FEATURES` unless told otherwise).
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from catalog.text import clean
 from catalog.vocabulary import SAME_AUDIO_TAGS, STORE_GENRES
-
-# Order matters: a trained model's inputs are these, in this order.
-FEATURES = (
-    "splink_weight",
-    "title_jw",
-    "title_lev",
-    "title_tokens",
-    "artist_missing",
-    "artist_jw",
-    "artist_names",
-    "album_missing",
-    "album_jw",
-    "duration_missing",
-    "duration_gap",
-    "duration_within_2s",
-    "year_missing",
-    "year_gap",
-    "isrc_both",
-    "isrc_equal",
-    "track_both",
-    "track_equal",
-    "version_same",
-    "version_tagged",
-    "crossed_title_artist",
-    "text_moved",
-    "title_contained",
-    "title_padded",
-    "script_lost",
-)
-
-# What the packaged model learns from: Splink's weight, and the comparisons
-# whose meaning is music's rather than the feed's: a length gap, version tags,
-# album and ISRC. The title and artist similarities are left to Splink, whose
-# EM learns per catalogue how much a typo or a missing credit means; a network
-# trained on generated typos learnt the generator's. Chosen by comparing four
-# subsets on generated seed 2025 and MusicBrainz 20K (README "Pair model").
-# `crossed_title_artist` and `text_moved` (v2) see text in the wrong field
-# and are zero otherwise, so they can only tell the network "same" (README
-# "Text in the wrong field"). `title_padded` (v5) sees a title with the other
-# record's values appended; v3's looser `title_contained` also linked a large
-# catalogue's same-artist songs (README "Pair model v5"). `script_lost`, text
-# an ASCII-only export lost, is read by v9 only, which is packaged but not
-# the default (README "Pair model v9").
-MODEL_FEATURES = (
-    "splink_weight",
-    "album_missing",
-    "album_jw",
-    "duration_missing",
-    "duration_gap",
-    "duration_within_2s",
-    "isrc_both",
-    "isrc_equal",
-    "version_same",
-    "version_tagged",
-    "crossed_title_artist",
-    "text_moved",
-    "title_padded",
-)
 
 # The record columns the features read (normalised records, see catalog.normalise).
 RECORD_COLUMNS = (
@@ -100,6 +49,25 @@ SIDE_COLUMNS = tuple(
     for c in (*(c for c in RECORD_COLUMNS if c not in ("record_id", "version")), "version_class")
     for s in ("l", "r")
 )
+
+
+@dataclass(frozen=True)
+class Feature:
+    """One input a pair model may read: `column()` is its value over a pair
+    that carries both records' `SIDE_COLUMNS` and Splink's `match_weight`."""
+
+    name: str
+    description: str
+    column: Callable[[], Column]
+
+
+_REGISTRY: dict[str, Feature] = {}
+
+
+def _register(name: str, description: str, column: Callable[[], Column]) -> None:
+    if name in _REGISTRY:
+        raise ValueError(f"pair feature {name} registered twice")
+    _REGISTRY[name] = Feature(name, description, column)
 
 
 def register_similarity_functions(spark: SparkSession) -> None:
@@ -127,6 +95,14 @@ def _flag(condition: Column) -> Column:
     return F.when(condition, F.lit(1.0)).otherwise(F.lit(0.0))
 
 
+def _missing(column: str) -> Column:
+    return F.col(f"{column}_l").isNull() | F.col(f"{column}_r").isNull()
+
+
+def _both(column: str) -> Column:
+    return F.col(f"{column}_l").isNotNull() & F.col(f"{column}_r").isNotNull()
+
+
 def _jw(column: str) -> Column:
     return F.coalesce(F.expr(f"jaro_winkler({column}_l, {column}_r)"), F.lit(0.0))
 
@@ -138,11 +114,39 @@ def _set_jaccard(left: Column, right: Column) -> Column:
     ).otherwise(F.lit(0.0))
 
 
+def _duration_gap() -> Column:
+    return F.abs(F.col("duration_s_l") - F.col("duration_s_r"))
+
+
 _TEXT_FIELDS = ("title_norm", "artist_norm", "album_norm")
 
 
 def _words(column: str) -> Column:
     return F.array_remove(F.coalesce(F.split(column, " "), F.array().cast("array<string>")), "")
+
+
+def _title_lev() -> Column:
+    title_len = F.greatest(F.length("title_norm_l"), F.length("title_norm_r"), F.lit(1))
+    return 1.0 - F.levenshtein("title_norm_l", "title_norm_r") / title_len
+
+
+def _year_gap() -> Column:
+    gap = F.abs(F.col("year_l") - F.col("year_r"))
+    return F.coalesce(F.least(gap, F.lit(10)) / 10.0, F.lit(0.0))
+
+
+def _crossed_title_artist() -> Column:
+    # A feed that files the credit as the title, or the title as the credit:
+    # one record's title is the other's artist, and more like it than the
+    # fields compared straight (a self-titled song is not that).
+    crossed = F.greatest(
+        F.expr("jaro_winkler(title_norm_l, artist_norm_r)"),
+        F.expr("jaro_winkler(artist_norm_l, title_norm_r)"),
+    )
+    return F.greatest(
+        F.coalesce(crossed, F.lit(0.0)) - F.greatest(_jw("title_norm"), _jw("artist_norm")),
+        F.lit(0.0),
+    )
 
 
 def _text_moved() -> Column:
@@ -164,29 +168,6 @@ def _text_moved() -> Column:
     return F.greatest(pooled - by_field, F.lit(0.0))
 
 
-def _title_contained() -> Column:
-    """How much more one record's title is found among all the other's words
-    than the two titles agree word for word.
-
-    Zero for equal titles and for titles that share nothing; positive when
-    every word of one title is somewhere in the other record, the other's
-    title carrying more: an export that appended the credit, the release or
-    genre words to a title. "Love" against "Love Me Do" scores too, so the
-    network must weigh it with the credit and the length."""
-    title = {side: _words(f"title_norm_{side}") for side in ("l", "r")}
-    pooled = {side: F.concat(*[_words(f"{c}_{side}") for c in _TEXT_FIELDS]) for side in ("l", "r")}
-
-    def found(a: str, b: str) -> Column:
-        words = F.array_distinct(title[a])
-        return F.when(
-            F.size(words) > 0,
-            F.size(F.array_intersect(words, pooled[b])) / F.size(words).cast("double"),
-        ).otherwise(F.lit(0.0))
-
-    same = _set_jaccard(title["l"], title["r"])
-    return F.greatest(F.greatest(found("l", "r"), found("r", "l")) - same, F.lit(0.0))
-
-
 # Cleaned words of the store genres, "and" left out (it pads every title).
 GENRE_WORDS = tuple(sorted({w for g in STORE_GENRES for w in (clean(g) or "").split()} - {"and"}))
 
@@ -202,7 +183,7 @@ def _title_padded() -> Column:
     against "Yellow" by Coldplay on Parachutes) scores 1. "Love Me Do"
     against "Love" scores 0, and so does "Machine of Signals" against
     "Machine" by Lonely Signals: single words shared by chance are not a
-    flattened row, whole values are (`title_contained` sees both)."""
+    flattened row, whole values are."""
     genres = "array(" + ", ".join(f"'{w}'" for w in GENRE_WORDS) + ")"
 
     def padded(outer: str, inner: str) -> Column:
@@ -222,48 +203,133 @@ def _title_padded() -> Column:
     return F.coalesce(F.greatest(padded("l", "r"), padded("r", "l")), F.lit(0.0))
 
 
-def _script_lost() -> Column:
-    """How much of what one record lacks is the other's non-Latin text, as
-    an ASCII-only export would lose it.
+# --- the registry ------------------------------------------------------------
+# Display order only: a model's inputs are the features it names, in its order.
 
-    The other record's title must have no Latin letter and some outside
-    ASCII (normalised text keeps no accents, so those are another
-    script's), and this record's title must be what is left of it without
-    them: nothing, or a number. Every text field where the other record has
-    such letters counts, and is explained where this record holds exactly
-    what is left; the score is the share explained. A record of only "?"
-    against "深海の精" by 岩崎文紀 scores 1; against a Latin title, or "kino"
-    against "кино" (a transliteration), it scores 0, and so does a record
-    whose only words are a genre list both exports appended."""
-    beyond_ascii = r"[^\x00-\x7F]"
+_register(
+    "splink_weight",
+    "Splink's match weight, clipped to +-30 (beyond it says nothing more) and divided by 10",
+    lambda: F.least(F.greatest(F.col("match_weight"), F.lit(-30.0)), F.lit(30.0)) / 10.0,
+)
+_register("title_jw", "Jaro-Winkler similarity of the titles", lambda: _jw("title_norm"))
+_register(
+    "title_lev", "1 - the titles' Levenshtein distance over the longer title's length", _title_lev
+)
+_register(
+    "title_tokens",
+    "Jaccard similarity of the titles' words",
+    lambda: _set_jaccard(F.split("title_norm_l", " "), F.split("title_norm_r", " ")),
+)
+_register(
+    "artist_missing", "1 if either record has no artist", lambda: _flag(_missing("artist_norm"))
+)
+_register("artist_jw", "Jaro-Winkler similarity of the artists", lambda: _jw("artist_norm"))
+_register(
+    "artist_names",
+    "Jaccard similarity of the credited artists' names",
+    lambda: F.coalesce(_set_jaccard(F.col("artist_names_l"), F.col("artist_names_r")), F.lit(0.0)),
+)
+_register("album_missing", "1 if either record has no album", lambda: _flag(_missing("album_norm")))
+_register("album_jw", "Jaro-Winkler similarity of the albums", lambda: _jw("album_norm"))
+_register(
+    "duration_missing", "1 if either record has no length", lambda: _flag(_missing("duration_s"))
+)
+_register(
+    "duration_gap",
+    "log1p of the lengths' gap in seconds (1 s and 3 s differ more than 61 s and 63 s)",
+    lambda: F.coalesce(F.log1p(_duration_gap()), F.lit(0.0)),
+)
+_register(
+    "duration_within_2s",
+    "1 if the lengths are at most 2 s apart",
+    lambda: _flag(_duration_gap() <= 2.0),
+)
+_register("year_missing", "1 if either record has no year", lambda: _flag(_missing("year")))
+_register("year_gap", "the years' gap, capped at 10, over 10", _year_gap)
+_register("isrc_both", "1 if both records have an ISRC", lambda: _flag(_both("isrc_norm")))
+_register(
+    "isrc_equal",
+    "1 if the ISRCs are equal",
+    lambda: _flag(F.col("isrc_norm_l") == F.col("isrc_norm_r")),
+)
+_register("track_both", "1 if both records have a track number", lambda: _flag(_both("track_no")))
+_register(
+    "track_equal",
+    "1 if the track numbers are equal",
+    lambda: _flag(F.col("track_no_l") == F.col("track_no_r")),
+)
+_register(
+    "version_same",
+    "1 if both are the same version (a remaster is the original)",
+    lambda: _flag(F.col("version_class_l") == F.col("version_class_r")),
+)
+_register(
+    "version_tagged",
+    "1 if either is tagged as a version other than the original",
+    lambda: _flag(
+        (F.col("version_class_l") != "original") | (F.col("version_class_r") != "original")
+    ),
+)
+_register(
+    "crossed_title_artist",
+    "how much more one record's title is like the other's artist than the fields compared straight",
+    _crossed_title_artist,
+)
+_register(
+    "text_moved",
+    "how much more the records' words agree pooled than field by field",
+    _text_moved,
+)
+_register(
+    "title_padded",
+    "the share of a longer title's tail that is the other record's credit, release or genre words",
+    _title_padded,
+)
 
-    def left(value: Column) -> Column:
-        return F.trim(F.regexp_replace(F.regexp_replace(value, beyond_ascii + "+", " "), " +", " "))
+FEATURES: MappingProxyType[str, Feature] = MappingProxyType(_REGISTRY)
 
-    def lost(plain: str, other: str) -> Column:
-        ascii_only = [
-            ~F.coalesce(F.col(f"{c}_{plain}"), F.lit("")).rlike(beyond_ascii) for c in _TEXT_FIELDS
-        ]
-        applicable, explained = [], []
-        for c in _TEXT_FIELDS:
-            value = F.col(f"{c}_{other}")
-            has_script = F.coalesce(value.rlike(beyond_ascii), F.lit(False))
-            applicable.append(has_script.cast("int"))
-            explained.append(
-                has_script & (F.coalesce(F.col(f"{c}_{plain}"), F.lit("")) == left(value))
-            )
-        title_gone = explained[0] & ~F.col(f"title_norm_{other}").rlike("[a-z]")
-        share = sum(e.cast("int") for e in explained) / sum(applicable).cast("double")
-        whole = ascii_only[0] & ascii_only[1] & ascii_only[2] & title_gone
-        return F.when(whole, share).otherwise(F.lit(0.0))
+# What the packaged model (v5) learns from, and what training uses unless
+# told otherwise: Splink's weight, and the comparisons whose meaning is
+# music's rather than the feed's: a length gap, version tags, album and ISRC.
+# The title and artist similarities are left to Splink, whose EM learns per
+# catalogue how much a typo or a missing credit means; a network trained on
+# generated typos learnt the generator's. `crossed_title_artist`,
+# `text_moved` and `title_padded` see text in the wrong field and are zero
+# otherwise, so they can only tell the network "same". How the subsets
+# compared is in docs/results/pair-models.md.
+DEFAULT_FEATURES = (
+    "splink_weight",
+    "album_missing",
+    "album_jw",
+    "duration_missing",
+    "duration_gap",
+    "duration_within_2s",
+    "isrc_both",
+    "isrc_equal",
+    "version_same",
+    "version_tagged",
+    "crossed_title_artist",
+    "text_moved",
+    "title_padded",
+)
 
-    return F.coalesce(F.greatest(lost("l", "r"), lost("r", "l")), F.lit(0.0))
+
+def unknown_features(names: Iterable[str]) -> list[str]:
+    """Those of `names` that are not registered, sorted."""
+    return sorted(set(names) - set(FEATURES))
 
 
-def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
-    """`pairs` (record_id_l, record_id_r, match_weight, ...) with the `FEATURES`
-    columns added (and `SIDE_COLUMNS` dropped); `records` must hold every
-    record the pairs mention, unless the pairs carry `SIDE_COLUMNS`."""
+def pair_features(
+    pairs: DataFrame, records: DataFrame, features: Iterable[str] | None = None
+) -> DataFrame:
+    """`pairs` (record_id_l, record_id_r, match_weight, ...) with one float
+    column per name in `features` (every registered feature if None), in that
+    order, and `SIDE_COLUMNS` dropped; `records` must hold every record the
+    pairs mention, unless the pairs carry `SIDE_COLUMNS`."""
+    names = tuple(FEATURES if features is None else features)
+    unknown = unknown_features(names)
+    if unknown:
+        raise ValueError(f"unknown pair features: {', '.join(unknown)}")
     register_similarity_functions(pairs.sparkSession)
     if set(SIDE_COLUMNS) <= set(pairs.columns):
         joined = pairs
@@ -273,65 +339,7 @@ def pair_features(pairs: DataFrame, records: DataFrame) -> DataFrame:
         left, right = _sides(records)
         carried = [c for c in SIDE_COLUMNS if c in pairs.columns]
         joined = pairs.drop(*carried).join(left, "record_id_l").join(right, "record_id_r")
-
-    def missing(column: str) -> Column:
-        return F.col(f"{column}_l").isNull() | F.col(f"{column}_r").isNull()
-
-    def both(column: str) -> Column:
-        return F.col(f"{column}_l").isNotNull() & F.col(f"{column}_r").isNotNull()
-
-    title_len = F.greatest(F.length("title_norm_l"), F.length("title_norm_r"), F.lit(1))
-    gap = F.abs(F.col("duration_s_l") - F.col("duration_s_r"))
-    year_gap = F.abs(F.col("year_l") - F.col("year_r"))
-    features = {
-        # Clipped: beyond +-30 the weight says nothing the model needs.
-        "splink_weight": F.least(F.greatest(F.col("match_weight"), F.lit(-30.0)), F.lit(30.0))
-        / 10.0,
-        "title_jw": _jw("title_norm"),
-        "title_lev": 1.0 - F.levenshtein("title_norm_l", "title_norm_r") / title_len,
-        "title_tokens": _set_jaccard(F.split("title_norm_l", " "), F.split("title_norm_r", " ")),
-        "artist_missing": _flag(missing("artist_norm")),
-        "artist_jw": _jw("artist_norm"),
-        "artist_names": F.coalesce(
-            _set_jaccard(F.col("artist_names_l"), F.col("artist_names_r")), F.lit(0.0)
-        ),
-        "album_missing": _flag(missing("album_norm")),
-        "album_jw": _jw("album_norm"),
-        "duration_missing": _flag(missing("duration_s")),
-        # log1p: 1 s and 3 s differ more than 61 s and 63 s.
-        "duration_gap": F.coalesce(F.log1p(gap), F.lit(0.0)),
-        "duration_within_2s": _flag(gap <= 2.0),
-        "year_missing": _flag(missing("year")),
-        "year_gap": F.coalesce(F.least(year_gap, F.lit(10)) / 10.0, F.lit(0.0)),
-        "isrc_both": _flag(both("isrc_norm")),
-        "isrc_equal": _flag(F.col("isrc_norm_l") == F.col("isrc_norm_r")),
-        "track_both": _flag(both("track_no")),
-        "track_equal": _flag(F.col("track_no_l") == F.col("track_no_r")),
-        "version_same": _flag(F.col("version_class_l") == F.col("version_class_r")),
-        "version_tagged": _flag(
-            (F.col("version_class_l") != "original") | (F.col("version_class_r") != "original")
-        ),
-        # A feed that files the credit as the title, or the title as the
-        # credit: one record's title is the other's artist, and more like it
-        # than the fields compared straight (a self-titled song is not that).
-        "crossed_title_artist": F.greatest(
-            F.coalesce(
-                F.greatest(
-                    F.expr("jaro_winkler(title_norm_l, artist_norm_r)"),
-                    F.expr("jaro_winkler(artist_norm_l, title_norm_r)"),
-                ),
-                F.lit(0.0),
-            )
-            - F.greatest(_jw("title_norm"), _jw("artist_norm")),
-            F.lit(0.0),
-        ),
-        "text_moved": _text_moved(),
-        "title_contained": _title_contained(),
-        "title_padded": _title_padded(),
-        "script_lost": _script_lost(),
-    }
-    assert tuple(features) == FEATURES
     return joined.select(
         *[c for c in pairs.columns if c not in SIDE_COLUMNS],
-        *[col.cast("float").alias(name) for name, col in features.items()],
+        *[FEATURES[name].column().cast("float").alias(name) for name in names],
     )

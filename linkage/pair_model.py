@@ -10,6 +10,7 @@ Scoring runs on the executors (an Arrow UDF), the model loaded once per task.
 
 from __future__ import annotations
 
+import importlib.resources
 import io
 import os
 import pkgutil
@@ -23,10 +24,13 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import DoubleType
 
-from linkage.pair_features import FEATURES
-from runtime.errors import ConfigError
+from conf.errors import ConfigError
+from linkage.pair_features import DEFAULT_FEATURES, unknown_features
 
 HIDDEN = (32, 16)
+# Where the models no longer packaged (v1, v2, v3, v9) and the code that
+# computes their features stay available.
+RETIRED_TAG = "pair-models-v1-v9"
 
 
 def _network(n_inputs: int):
@@ -49,8 +53,10 @@ class PairModel:
     state: dict[str, Any]
     mean: np.ndarray
     scale: np.ndarray
+    # The registered features (`linkage.pair_features.FEATURES`) it reads,
+    # in the order of its inputs.
+    features: tuple[str, ...]
     calibration: tuple[float, float] = (1.0, 0.0)
-    features: tuple[str, ...] = FEATURES
     provenance: dict[str, Any] = field(default_factory=dict)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
@@ -91,11 +97,13 @@ class PairModel:
         import torch
 
         saved = torch.load(io.BytesIO(blob), weights_only=True)
-        unknown = sorted(set(saved["features"]) - set(FEATURES))
+        unknown = unknown_features(saved["features"])
         if unknown or tuple(saved["hidden"]) != HIDDEN:
-            raise ValueError(
+            # A ConfigError: the configuration points at a model this code cannot run.
+            raise ConfigError(
                 "pair model was trained on features or layers this code does not compute "
-                f"({', '.join(unknown) or 'layers'}): retrain it with python -m jobs.train_pair_model"
+                f"({', '.join(unknown) or 'layers'}): retrain it with python -m jobs.train_pair_model, "
+                f"or score it with the code at git tag {RETIRED_TAG}"
             )
         return cls(
             state=saved["state"],
@@ -105,6 +113,21 @@ class PairModel:
             features=tuple(saved["features"]),
             provenance=saved.get("provenance", {}),
         )
+
+
+def packaged_versions() -> tuple[str, ...]:
+    """The versions under `linkage/weights/` (`pair-<version>.pt`), sorted."""
+    try:
+        names = list(importlib.resources.files("linkage").joinpath("weights").iterdir())
+    except (OSError, TypeError):  # a loader that cannot list its data
+        return ()
+    return tuple(
+        sorted(
+            n.name.removeprefix("pair-").removesuffix(".pt")
+            for n in names
+            if n.name.startswith("pair-") and n.name.endswith(".pt")
+        )
+    )
 
 
 def load_pair_model(version: str, weights_path: str | None = None) -> PairModel:
@@ -120,7 +143,10 @@ def load_pair_model(version: str, weights_path: str | None = None) -> PairModel:
         blob = None
     if blob is None:
         raise ConfigError(
-            f"linkage.pair_model.version: no packaged model linkage/weights/pair-{version}.pt"
+            f"linkage.pair_model.version: no packaged pair model {version!r} "
+            f"(packaged: {', '.join(packaged_versions()) or 'none'}); for another model's "
+            f".pt file set linkage.pair_model.weights_path (earlier models are at git tag "
+            f"{RETIRED_TAG})"
         )
     return PairModel.from_bytes(blob)
 
@@ -143,13 +169,20 @@ def fit_pair_model(
     batch_size: int = 1024,
     holdout: float = 0.2,
     seed: int = 0,
-    features: tuple[str, ...] = FEATURES,
+    features: tuple[str, ...] = DEFAULT_FEATURES,
     provenance: dict[str, Any] | None = None,
 ) -> tuple[PairModel, dict[str, float]]:
-    """Train on labelled pairs; `groups` (e.g. a hash of the left record's
-    true entity) keeps every pair of one entity on one side of the split, so
-    the calibration holdout is not pairs the network has seen."""
+    """Train on labelled pairs: `x` holds one column per name in `features`,
+    in that order. `groups` (e.g. a hash of the left record's true entity)
+    keeps every pair of one entity on one side of the split, so the
+    calibration holdout is not pairs the network has seen."""
     import torch
+
+    unknown = unknown_features(features)
+    if unknown:
+        raise ValueError(f"unknown pair features: {', '.join(unknown)}")
+    if x.ndim != 2 or x.shape[1] != len(features):
+        raise ValueError(f"x has {x.shape[-1]} columns for {len(features)} features")
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -225,7 +258,8 @@ def rescore(pairs: DataFrame, records: DataFrame, model: PairModel) -> DataFrame
 
     blob = model.to_bytes()
     features = list(model.features)
-    with_features = pair_features(pairs, records).withColumnRenamed(
+    # Only the features this model reads are computed.
+    with_features = pair_features(pairs, records, features).withColumnRenamed(
         "match_probability", "splink_probability"
     )
     keep = [

@@ -223,8 +223,9 @@ def _predict_blocked(
     """Splink scores exactly the pairs blocking proposed, through its blocked-pairs hook.
 
     A pair's `blocked_by` rides through Splink as its `match_key` (a string
-    Splink keeps in its predictions): joining 8M scored pairs back to the
-    candidates to recover it cost a shuffle of both at 1M records. `carry`:
+    Splink keeps in its predictions): joining the scored pairs back to the
+    candidates to recover it would shuffle both (docs/linkage.md, "Where it
+    learns, where it scores"). `carry`:
     the retained matching columns to keep, those the predictions have."""
     blocked = candidates.select(
         F.concat_ws(",", "blocked_by").alias("match_key"),

@@ -77,9 +77,9 @@ def link_videos(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
     v_ver = F.coalesce(F.col("v_version"), F.lit("original"))
     a_ver = F.coalesce(F.col("a_version"), F.lit("original"))
     version_match = F.when(v_ver.isin(*_ORIGINAL), a_ver.isin(*_ORIGINAL)).otherwise(v_ver == a_ver)
-    # Held to the threshold before the duplicates are dropped: at 1M records a
-    # common title pairs a video with thousands of audio clusters, and almost
-    # none of them reach it (10M candidates for 75k videos).
+    # Held to the threshold before the duplicates are dropped: a common title
+    # pairs a video with thousands of audio clusters, and almost none reach it
+    # (docs/semantics.md, "Video links").
     scored = (
         by_title.unionByName(by_artist)
         .withColumn("same_artist", same_artist)

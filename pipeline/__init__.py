@@ -7,6 +7,14 @@ incremental run (`pipeline.full`, `pipeline.incremental`).
 
 from pipeline.context import RunContext, RunInput
 from pipeline.result import ResolveResult, format_summary
-from pipeline.run import MODES, resolve
+from pipeline.run import MODES, check_config, resolve
 
-__all__ = ["MODES", "ResolveResult", "RunContext", "RunInput", "format_summary", "resolve"]
+__all__ = [
+    "MODES",
+    "ResolveResult",
+    "RunContext",
+    "RunInput",
+    "check_config",
+    "format_summary",
+    "resolve",
+]

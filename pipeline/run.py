@@ -16,6 +16,11 @@ from storage.delta import DeltaStore
 MODES = {"full": resolve_full, "incremental": resolve_incremental}
 
 
+def check_config(cfg: Config) -> None:
+    """What the config names must exist: refused before a session starts."""
+    check_blocking(cfg.blocking)
+
+
 def resolve(
     spark: SparkSession,
     cfg: Config,
@@ -27,7 +32,7 @@ def resolve(
     happened (also tracked in MLflow and appended to the `runs` table)."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
-    check_blocking(cfg.blocking)
+    check_config(cfg)
     if mode == "incremental":
         check_incremental(cfg, DeltaStore(spark, output, cfg.output.delta_engine))
     with open_run(spark, cfg, source, output, mode) as ctx:

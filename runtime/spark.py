@@ -109,11 +109,10 @@ RUNTIME_SQL_CONF = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
-    # Blocking's union of many keyed self-joins makes a plan whose text, built
-    # for every query's SQL event, filled spark-submit's default 1 GB driver
-    # heap on a 300-record catalogue: cap it (bytes). Local runs pay for the
-    # text too: uncapped, a generated 100k run took 247.7 s against 200.9 s
-    # (medians of two, alternating; bench/results/scale.md, 2026-12-04).
+    # Blocking's plan is hundreds of joins, and Spark builds its text for every
+    # query's SQL event: uncapped, that text can fill a driver's heap and slows
+    # every later query, so cap it (bytes; docs/blocking.md, "How the
+    # candidate table is built").
     "spark.sql.maxPlanStringLength": "1000000",
 }
 

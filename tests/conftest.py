@@ -28,6 +28,14 @@ SUITE_SPARK_CONF = {
 }
 
 
+def pytest_collection_modifyitems(items):
+    """Every test is `unit` (no Spark), `spark` (the shared session) or `e2e`
+    (whole jobs, marked in its module): `make test-fast` runs the first two."""
+    for item in items:
+        if item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.spark if "spark" in item.fixturenames else pytest.mark.unit)
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory):
     from runtime.spark import build_local_session

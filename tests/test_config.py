@@ -35,8 +35,27 @@ def test_unknown_key_is_an_error_naming_the_key():
 def test_bad_value_is_an_error_naming_the_key():
     with pytest.raises(ConfigError, match=r"clustering\.threshold"):
         load_config(None, ["clustering.threshold=1.5"])
-    with pytest.raises(ConfigError, match=r"blocking\.exact_keys\.0"):
-        load_config(None, ["blocking.exact_keys=[nonsense]"])
+
+
+def test_an_unknown_blocker_is_an_error_naming_the_key_and_the_known_ones():
+    from blocking import check_blocking
+
+    cfg = load_config(None, ["blocking.exact_keys=[isrc, nonsense]"])
+    with pytest.raises(
+        ConfigError, match=r"blocking\.exact_keys\.1: unknown blocker 'nonsense'.*isrc"
+    ):
+        check_blocking(cfg.blocking)
+    cfg = load_config(None, ["blocking.block_size_caps={isbn: 5}"])
+    with pytest.raises(ConfigError, match=r"blocking\.block_size_caps\.isbn: unknown blocker"):
+        check_blocking(cfg.blocking)
+
+
+def test_a_blockers_own_cap_applies_unless_the_config_overrides_it():
+    from blocking import block_size_caps
+
+    assert block_size_caps(load_config().blocking)["title_head_duration"] == 50
+    cfg = load_config(None, ["blocking.block_size_caps={title_head_duration: 20}"])
+    assert block_size_caps(cfg.blocking)["title_head_duration"] == 20
 
 
 def test_fixed_m_must_be_probabilities_that_sum_to_one():

@@ -16,8 +16,10 @@ from blocking import (
     simhash_threshold,
 )
 from blocking.embedding import hyperplanes, simhash_band_keys
+from catalog.generator import RESERVED_SEEDS
 from catalog.normalise import normalise
 from conf.config import load_config
+from conf.errors import ConfigError, InputError
 from embeddings import load_encoder
 from embeddings.fast import (
     FastEncoder,
@@ -27,7 +29,6 @@ from embeddings.fast import (
     load_weights,
     save_weights,
 )
-from runtime.errors import ConfigError, InputError
 from tests.conftest import ROOT
 from tests.helpers import catalog
 
@@ -92,7 +93,21 @@ def test_packaged_weights_describe_themselves(fast):
     assert weights.stat().st_size <= 5_000_000
     _, version, provenance = load_weights(weights)
     assert version == "v1"
-    assert not {7, 42, 99} & {int(s) for s in provenance["seeds"].split(",")}
+    used = {int(s) for s in provenance["seeds"].split(",")} | {provenance["validation_seed"]}
+    assert not RESERVED_SEEDS & used
+
+
+def test_minilm_without_its_extra_names_the_extra(monkeypatch):
+    """The MiniLM encoder's packages are an extra: without them, the driver's
+    check and the encoder itself say which install brings them."""
+    from embeddings import minilm
+
+    minilm.require()  # installed here (the dev extra pulls in minilm)
+    monkeypatch.setitem(sys.modules, "sentence_transformers", None)
+    with pytest.raises(ConfigError, match=r"sentence-transformers.*tracklink\[minilm\]"):
+        minilm.require()
+    with pytest.raises(ConfigError, match=r"tracklink\[minilm\]"):
+        minilm.MiniLMEncoder()
 
 
 def test_unknown_encoder_or_weights_fail_clearly(tmp_path):
@@ -278,5 +293,8 @@ def test_trainer_refuses_evaluation_seeds():
 
     with pytest.raises(InputError, match="reserved"):
         main(["--seeds", "1001,99", "--validation-seed", "1003", "--output", "x"])
+    # One list for both trainers (catalog.generator.RESERVED_SEEDS).
+    with pytest.raises(InputError, match="reserved"):
+        main(["--seeds", "1001", "--validation-seed", "2025", "--output", "x"])
     with pytest.raises(InputError, match="differ"):
         main(["--seeds", "1001", "--validation-seed", "1001", "--output", "x"])

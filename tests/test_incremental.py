@@ -17,10 +17,12 @@ import pytest
 from deltalake import DeltaTable
 
 from catalog.generator import generate_catalog
-from jobs import resolve as resolve_job
 from conf.errors import InputError
+from jobs import resolve as resolve_job
 from runtime.lock import LOCK_NAME, OutputInUse, OutputLock
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
 
 RECORDS = 600
 SETTINGS = ["--set", "spark.shuffle_partitions=2"]
@@ -76,6 +78,33 @@ def test_incremental_result_agrees_with_a_full_run(outputs):
     f1 = 2 * tp / (len(p_full) + len(p_incr))
     assert len(p_incr) > 50  # something was linked at all
     assert f1 >= 0.98
+
+
+def _record_works(out: str) -> pd.DataFrame:
+    """`record_id`, `cluster_id` (its work) of every record in a work."""
+    clusters = _table(out, "clusters")[["record_id", "cluster_id"]]
+    works = _table(out, "works")[["cluster_id", "work_id"]]
+    return clusters.merge(works, on="cluster_id")[["record_id", "work_id"]].rename(
+        columns={"work_id": "cluster_id"}
+    )
+
+
+def test_an_increment_rewrites_works_video_links_and_relationships_as_a_full_run_would(outputs):
+    runs = _table(outputs["incr"], "runs")
+    incr_run = runs[runs["mode"] == "incremental"].run_id.iloc[0]
+    for table in ("works", "video_links", "relationships"):
+        assert DeltaTable(os.path.join(outputs["incr"], table)).version() == 1
+        rows = _table(outputs["incr"], table)
+        assert set(rows.run_id) <= {incr_run}
+        assert len(rows) > 0 or table == "video_links"
+    # every resolved record has its same_recording edge, new ones included
+    edges = _table(outputs["incr"], "relationships")
+    same = edges[edges.edge == "same_recording"]
+    assert set(same.src) == set(_table(outputs["incr"], "clusters").record_id)
+    p_full = _pairs_in_clusters(_record_works(outputs["full"]))
+    p_incr = _pairs_in_clusters(_record_works(outputs["incr"]))
+    assert len(p_full) > 50
+    assert 2 * len(p_full & p_incr) / (len(p_full) + len(p_incr)) >= 0.98
 
 
 def test_clusters_that_gained_no_member_keep_their_ids_and_rows(outputs, catalog_split):

@@ -2,13 +2,17 @@
 
 import pytest
 
+from evaluation.output import evaluate_output
 from jobs import resolve as resolve_job
 from storage.delta import DeltaStore
 from tests.conftest import MUSICBRAINZ
 
-pytestmark = pytest.mark.skipif(
-    not MUSICBRAINZ.exists(), reason=f"MusicBrainz 20K not found at {MUSICBRAINZ}"
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        not MUSICBRAINZ.exists(), reason=f"MusicBrainz 20K not found at {MUSICBRAINZ}"
+    ),
+]
 
 
 def test_musicbrainz_20k_pairwise_f1_at_least_0_90(spark, tmp_path):
@@ -26,6 +30,6 @@ def test_musicbrainz_20k_pairwise_f1_at_least_0_90(spark, tmp_path):
         "spark.shuffle_partitions=2",
     ]
     assert resolve_job.main(argv) == 0
-    scores = resolve_job.evaluate_output(DeltaStore(spark, out), "CID")
+    scores = evaluate_output(DeltaStore(spark, out), "CID")
     assert scores.records == 19_375
     assert scores.pairwise_f1 >= 0.90, scores

@@ -5,12 +5,19 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from conf.config import PairModelConfig
-from linkage import FEATURES, PairModel, fit_pair_model, load_pair_model, pair_features, rescore
-from runtime.errors import ConfigError
+from conf.errors import ConfigError, InputError
+from linkage import (
+    DEFAULT_FEATURES,
+    FEATURES,
+    PairModel,
+    fit_pair_model,
+    load_pair_model,
+    pair_features,
+    rescore,
+)
 
 RECORD = {
     "title_norm": "yellow",
@@ -117,7 +124,7 @@ def test_pairs_carrying_both_records_values_get_the_same_features(spark):
 def _separable(n=4000, seed=3):
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n).astype(np.float64)
-    x = rng.normal(size=(n, len(FEATURES)))
+    x = rng.normal(size=(n, len(DEFAULT_FEATURES)))
     x[:, 0] += 3 * (2 * y - 1)
     return x, y
 
@@ -137,16 +144,65 @@ def test_training_separates_and_calibrates_and_survives_a_round_trip():
 def test_a_model_for_other_features_is_refused():
     x, y = _separable(400)
     model, _ = fit_pair_model(x, y, np.arange(len(y)) % 7, epochs=1)
-    model.features = (*FEATURES, "something_new")
-    with pytest.raises(ValueError, match="retrain"):
-        PairModel.from_bytes(model.to_bytes())
+    # A feature this code never had, and one only a retired model read.
+    for extra in ("something_new", "title_contained"):
+        model.features = (*DEFAULT_FEATURES[:-1], extra)
+        with pytest.raises(ConfigError, match=f"{extra}.*retrain.*pair-models-v1-v9"):
+            PairModel.from_bytes(model.to_bytes())
+
+
+def test_training_takes_any_registered_features_in_the_order_given():
+    x, y = _separable(400)
+    chosen = ("title_jw", "splink_weight")
+    model, _ = fit_pair_model(x[:, :2], y, np.arange(len(y)) % 7, epochs=1, features=chosen)
+    assert PairModel.from_bytes(model.to_bytes()).features == chosen
+    with pytest.raises(ValueError, match="unknown pair features: script_lost"):
+        fit_pair_model(x[:, :1], y, np.arange(len(y)) % 7, features=("script_lost",))
+    with pytest.raises(ValueError, match="13 columns for 2 features"):
+        fit_pair_model(x, y, np.arange(len(y)) % 7, features=chosen)
+
+
+def test_the_training_job_checks_its_features_and_seeds_before_any_work():
+    from jobs.train_pair_model import main
+
+    base = ["--seeds", "1001", "--output", "unused"]
+    with pytest.raises(InputError, match="unknown title_contained"):
+        main([*base, "--features", "splink_weight,title_contained"])
+    with pytest.raises(InputError, match="named twice"):
+        main([*base, "--features", "splink_weight,splink_weight"])
+    with pytest.raises(InputError, match=r"\[2025\] are evaluation seeds"):
+        main(["--seeds", "1001,2025", "--output", "unused"])
+
+
+def test_every_feature_is_registered_once_with_a_description():
+    for name, feature in FEATURES.items():
+        assert feature.name == name and feature.description
+    assert set(DEFAULT_FEATURES) <= set(FEATURES)
+    assert "title_contained" not in FEATURES and "script_lost" not in FEATURES
+    # The packaged default reads the training default, in the same order.
+    assert load_pair_model(PairModelConfig().version).features == DEFAULT_FEATURES
 
 
 def test_missing_weights_are_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="linkage.pair_model.weights_path"):
-        load_pair_model("v1", str(tmp_path / "nope.pt"))
-    with pytest.raises(ConfigError, match="linkage.pair_model.version"):
-        load_pair_model("v999")
+        load_pair_model("v5", str(tmp_path / "nope.pt"))
+    # An unknown version, or a retired one, names what is packaged and how
+    # to load any other model's file.
+    for version in ("v999", "v1", "v9"):
+        with pytest.raises(
+            ConfigError,
+            match=r"linkage.pair_model.version.*packaged: v5\).*linkage.pair_model.weights_path",
+        ):
+            load_pair_model(version)
+
+
+def test_a_model_file_loads_by_weights_path(tmp_path):
+    x, y = _separable(400)
+    model, _ = fit_pair_model(x, y, np.arange(len(y)) % 7, epochs=1)
+    path = tmp_path / "pair-test.pt"
+    path.write_bytes(model.to_bytes())
+    loaded = load_pair_model("ignored", str(path))
+    assert np.allclose(loaded.probability(x[:5]), model.probability(x[:5]))
 
 
 def test_packaged_model_tells_a_version_by_its_length(spark):
@@ -190,36 +246,11 @@ def test_features_see_text_in_the_wrong_field(spark):
     assert other.text_moved == 0.0
 
 
-def test_title_contained_sees_a_title_with_other_columns_appended(spark):
-    """One feed's export appended the credit, the release and a genre to the
-    title: every word of the plain title is among the other record's words,
-    while the titles agree on one word of four."""
-    records = _records(
-        spark,
-        [
-            {"record_id": "a"},
-            {
-                "record_id": "b",
-                "title_norm": "yellow coldplay parachutes pop",
-                "artist_norm": None,
-                "album_norm": None,
-            },
-            {"record_id": "c", "title_norm": "fix you"},
-        ],
-    )
-    pairs = _pairs(spark, [("a", "b"), ("a", "c"), ("a", "a")])
-    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
-    assert rows[("a", "b")].title_contained == pytest.approx(0.75)
-    # Titles that share nothing, and equal titles, score nothing.
-    assert rows[("a", "c")].title_contained == 0.0
-    assert rows[("a", "a")].title_contained == 0.0
-
-
 def test_title_padded_needs_the_rest_of_the_title_to_be_the_other_records_values(spark):
     """A title padded with the other record's whole credit, whole release and
     a store genre scores 1, either way round; a longer title of another song
     by the same artist, or one whose extra words only happen to occur in the
-    other's credit, scores nothing, though `title_contained` sees both."""
+    other's credit, scores nothing."""
     records = _records(
         spark,
         [
@@ -246,128 +277,11 @@ def test_title_padded_needs_the_rest_of_the_title_to_be_the_other_records_values
     rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
     assert rows[("a", "b")].title_padded == pytest.approx(1.0)
     assert rows[("b", "a")].title_padded == pytest.approx(1.0)
-    assert rows[("a", "c")].title_contained > 0.4
     assert rows[("a", "c")].title_padded == 0.0
     assert rows[("a", "d")].title_padded == pytest.approx(0.5)
     assert rows[("a", "e")].title_padded == 0.0
     assert rows[("a", "a")].title_padded == 0.0
-    assert rows[("f", "g")].title_contained > 0.4
     assert rows[("f", "g")].title_padded == 0.0
-
-
-def test_script_lost_sees_non_latin_text_an_ascii_export_lost(spark):
-    """A record whose title, credit and release an ASCII-only export turned
-    into "?" (normalised: nothing) against the same track in its script
-    scores 1; what the export kept (a number) must be all that is left of
-    the other's value. Nothing is explained where the other record is Latin,
-    where this record holds other text (a transliteration), or where both
-    have the script."""
-    records = _records(
-        spark,
-        [
-            {
-                "record_id": "ja",
-                "title_norm": "深海の精",
-                "artist_norm": "岩崎文紀",
-                "artist_names": ["岩崎文紀"],
-                "album_norm": "冬盤 2",
-            },
-            {"record_id": "lost", "title_norm": None, "artist_norm": None, "album_norm": "2"},
-            # The release kept nothing where "2" was left: two fields of three.
-            {"record_id": "lost2", "title_norm": None, "artist_norm": None, "album_norm": None},
-            {"record_id": "latin", "title_norm": None, "artist_norm": None, "album_norm": None},
-            {"record_id": "ru", "title_norm": "кино", "artist_norm": None, "album_norm": None},
-            {"record_id": "kino", "title_norm": "kino", "artist_norm": None, "album_norm": None},
-            {"record_id": "plain"},
-            # Both exports appended a genre list: Latin words either side.
-            {
-                "record_id": "ja_pop",
-                "title_norm": "深海の精 pop",
-                "artist_norm": None,
-                "album_norm": None,
-            },
-            {"record_id": "lost_pop", "title_norm": "pop", "artist_norm": None, "album_norm": None},
-        ],
-    )
-    pairs = _pairs(
-        spark,
-        [
-            ("ja", "lost"),
-            ("lost", "ja"),
-            ("ja", "lost2"),
-            ("latin", "plain"),
-            ("ru", "kino"),
-            ("ja", "ja"),
-            ("ja_pop", "lost_pop"),
-        ],
-    )
-    rows = {(r.record_id_l, r.record_id_r): r for r in pair_features(pairs, records).collect()}
-    assert rows[("ja", "lost")].script_lost == pytest.approx(1.0)
-    assert rows[("lost", "ja")].script_lost == pytest.approx(1.0)
-    assert rows[("ja", "lost2")].script_lost == pytest.approx(2 / 3)
-    assert rows[("latin", "plain")].script_lost == 0.0
-    assert rows[("ru", "kino")].script_lost == 0.0
-    assert rows[("ja", "ja")].script_lost == 0.0
-    assert rows[("ja_pop", "lost_pop")].script_lost == 0.0
-
-
-def test_roughening_writes_a_share_of_works_in_another_script(spark):
-    """Every record of a chosen work is in one script, its version tag left
-    as it is; an ASCII-only export delivers a share of them again with "?"
-    where letters were, keeping the length and the track number and
-    dropping the ISRC."""
-    from jobs.train_pair_model import ASCII_COPY_SUFFIX, ASCII_SOURCE, roughen
-
-    tags = ("", " (Live)", " - Remastered 2011")
-    rows = [
-        (
-            str(i),
-            f"w{i // 3}",
-            "label",
-            f"Song {i // 3}{tags[i % 3]}",
-            f"Zoë {i // 3}",
-            "Album",
-            "200000",
-            "7",
-            "X1",
-        )
-        for i in range(6000)
-    ]
-    catalogue = spark.createDataFrame(
-        rows,
-        "record_id string, true_work_id string, source string, title string, artists string, "
-        "album string, duration_ms string, track_number string, isrc string",
-    )
-    out = roughen(catalogue, 5, 0.0, 0.0, scripts=0.2, ascii_loss=0.5).toPandas()
-    copy = out.record_id.str.endswith(ASCII_COPY_SUFFIX)
-    originals, copies = out[~copy].set_index("record_id"), out[copy]
-    assert len(originals) == 6000
-    i = originals.index.astype(int)
-    tag = pd.Series([tags[k % 3] for k in i], index=originals.index)
-    latin = originals.title == "Song " + (i // 3).astype(str) + tag
-    scripted = originals.title.str.contains(r"[^\x00-\x7F]", regex=True)
-    assert (latin ^ scripted).all()
-    # The song's words are in the script, its tag is not.
-    song = (
-        originals[scripted].title.str.removesuffix(" (Live)").str.removesuffix(" - Remastered 2011")
-    )
-    assert not song.str.contains("[A-Za-z]").any()
-    assert (originals[scripted].title.str.endswith(" (Live)") == (tag[scripted] == " (Live)")).all()
-    # Whole works are written in a script, never one record of three.
-    by_work = scripted.groupby(originals.true_work_id).agg(["min", "max"])
-    assert (by_work["min"] == by_work["max"]).all()
-    assert 0.15 < by_work["min"].mean() < 0.25
-    assert not originals[scripted].artists.str.contains("[A-Za-z]").any()
-    # Copies: about half the scripted records, the song's letters lost, the
-    # length and number kept, from the export's own source, without an ISRC.
-    assert 0.4 < len(copies) / scripted.sum() < 0.6
-    of = originals.loc[copies.record_id.str.removesuffix(ASCII_COPY_SUFFIX)]
-    assert scripted.loc[of.index].all()
-    assert (copies.title.str.replace("?", "", regex=False).str.split(" ").str[0] == "").all()
-    assert (copies.duration_ms == "200000").all() and (copies.track_number == "7").all()
-    assert (copies.source == ASCII_SOURCE).all() and copies.isrc.isna().all()
-    # Nothing changes when the share is zero.
-    assert roughen(catalogue, 5, 0.0, 0.0).exceptAll(catalogue).count() == 0
 
 
 def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
@@ -430,7 +344,7 @@ def test_packaged_model_links_a_record_whose_feed_swapped_title_and_credit(spark
     """Splink, comparing field by field, sees a different title and a
     different artist (a weight of about -6 here); the default model, trained
     with misfiled fields, links the pair on its crossed text, album and
-    length, where v1 (trained without them) does not."""
+    length."""
     records = _records(
         spark,
         [
@@ -446,14 +360,11 @@ def test_packaged_model_links_a_record_whose_feed_swapped_title_and_credit(spark
     )
     pairs = _pairs(spark, [("a", "b"), ("a", "c")], weight=-6.0)
 
-    def probabilities(version):
-        scored = rescore(pairs, records, load_pair_model(version)).collect()
-        return {(r.record_id_l, r.record_id_r): r.match_probability for r in scored}
-
-    new, old = probabilities(PairModelConfig().version), probabilities("v1")
-    assert new[("a", "b")] > 0.9 > old[("a", "b")]
+    scored = rescore(pairs, records, load_pair_model(PairModelConfig().version)).collect()
+    p = {(r.record_id_l, r.record_id_r): r.match_probability for r in scored}
+    assert p[("a", "b")] > 0.9
     # Swapped and 65 s apart: less likely the same recording.
-    assert new[("a", "c")] < new[("a", "b")]
+    assert p[("a", "c")] < p[("a", "b")]
 
 
 def test_packaged_model_links_a_record_whose_export_flattened_it_into_the_title(spark):
@@ -461,9 +372,7 @@ def test_packaged_model_links_a_record_whose_export_flattened_it_into_the_title(
     title and left those fields empty: Splink, field by field, sees a long
     title and no credit (a weight of -8 here). The default model, trained
     with flattened rows, links it; it does not link the same artist's other
-    song whose title merely begins with this one ("Yellow Submarine"). (It
-    would also link a flattened row 36 s off in length, where v3 did not:
-    README "Pair model v5".)"""
+    song whose title merely begins with this one ("Yellow Submarine")."""
     flat = {
         "title_norm": "yellow coldplay parachutes pop",
         "artist_norm": None,
@@ -480,21 +389,16 @@ def test_packaged_model_links_a_record_whose_export_flattened_it_into_the_title(
     )
     pairs = _pairs(spark, [("a", "b"), ("a", "d")], weight=-8.0)
 
-    def probabilities(version):
-        scored = rescore(pairs, records, load_pair_model(version)).collect()
-        return {r.record_id_r: r.match_probability for r in scored}
-
-    p = probabilities(PairModelConfig().version)
+    scored = rescore(pairs, records, load_pair_model(PairModelConfig().version)).collect()
+    p = {r.record_id_r: r.match_probability for r in scored}
     assert p["b"] > 0.9
     assert p["d"] < 0.5
 
 
-def test_packaged_v9_links_a_record_an_ascii_only_export_emptied(spark):
+def test_packaged_model_does_not_link_a_record_an_ascii_only_export_emptied(spark):
     """An ASCII-only export left nothing of a Japanese track's title, credit
-    and release; the numbers agree. v9 links it where v5 does not; it does
-    not link the same blank record to a Latin one, nor a copy 30 s off in
-    length (Splink's weight -3 in all three). v9 is packaged, not the
-    default (README "Pair model v9")."""
+    and release; only the numbers agree (Splink's weight -3). The default
+    model reads no feature that sees lost text, so it does not link them."""
     blank = {"title_norm": None, "artist_norm": None, "artist_names": None, "album_norm": None}
     records = _records(
         spark,
@@ -507,17 +411,99 @@ def test_packaged_v9_links_a_record_an_ascii_only_export_emptied(spark):
                 "album_norm": "冬盤",
             },
             {"record_id": "lost", **blank},
-            {"record_id": "lost_far", **blank, "duration_s": 296.0},
-            {"record_id": "latin"},
         ],
     )
-    pairs = _pairs(spark, [("ja", "lost"), ("ja", "lost_far"), ("latin", "lost")], weight=-3.0)
+    pairs = _pairs(spark, [("ja", "lost")], weight=-3.0)
+    scored = rescore(pairs, records, load_pair_model(PairModelConfig().version)).collect()
+    assert scored[0].match_probability < 0.5
 
-    def probabilities(version):
-        scored = rescore(pairs, records, load_pair_model(version)).collect()
-        return {(r.record_id_l, r.record_id_r): r.match_probability for r in scored}
 
-    v9, v5 = probabilities("v9"), probabilities("v5")
-    assert v9[("ja", "lost")] > 0.9 > 0.5 > v5[("ja", "lost")]
-    assert v9[("latin", "lost")] < 0.5
-    assert v9[("ja", "lost_far")] < 0.9
+def test_scoring_computes_only_the_features_the_model_reads(spark, monkeypatch):
+    """Every registered feature the default model does not name is made to
+    fail if computed: scoring must not touch them."""
+    # `linkage.pair_features` the attribute is the function; the module's names:
+    from linkage.pair_features import _REGISTRY, Feature
+
+    model = load_pair_model(PairModelConfig().version)
+
+    def never():
+        raise AssertionError("a feature the model does not read was computed")
+
+    for name, feature in list(FEATURES.items()):
+        if name not in model.features:
+            monkeypatch.setitem(_REGISTRY, name, Feature(name, feature.description, never))
+    records = _records(spark, [{"record_id": "a"}, {"record_id": "b", "duration_s": 280.0}])
+    scored = rescore(_pairs(spark, [("a", "b")]), records, model)
+    assert 0.0 <= scored.collect()[0].match_probability <= 1.0
+    assert not set(FEATURES) & set(scored.columns)
+    only = pair_features(_pairs(spark, [("a", "b")]), records, ("album_jw", "splink_weight"))
+    assert only.columns[-2:] == ["album_jw", "splink_weight"]
+
+
+# The packaged default's probabilities for these pairs, as scored before the
+# feature registry computed only the model's features: loading and scoring
+# must not change them.
+V5_PROBABILITIES = {
+    ("a", "b", 4.0): 0.8009715839413535,
+    ("a", "c", 4.0): 0.16522442107225987,
+    ("a", "swapped", -8.0): 0.9998671083164787,
+    ("a", "flat", -8.0): 0.9998679404186513,
+    ("a", "live", 0.0): 0.7060162561736743,
+    ("isrc1", "isrc3", 0.0): 0.6302604175701632,
+    ("ja", "lost", -3.0): 0.2277430322392668,
+    ("a", "nodur", -3.0): 0.7120060159033282,
+    ("a", "packed", 12.0): 0.9999088737719894,
+}
+
+
+def test_packaged_default_scores_as_it_always_has(spark):
+    from pyspark.sql import functions as F
+
+    records = _records(
+        spark,
+        [
+            {"record_id": "a"},
+            {"record_id": "b"},
+            {"record_id": "c", "duration_s": 291.0},
+            {"record_id": "swapped", "title_norm": "coldplay", "artist_norm": "yellow"},
+            {
+                "record_id": "flat",
+                "title_norm": "yellow coldplay parachutes pop",
+                "artist_norm": None,
+                "artist_names": None,
+                "album_norm": None,
+            },
+            {"record_id": "live", "version": "live"},
+            {"record_id": "isrc1", "isrc_norm": "gbaye0000001"},
+            {"record_id": "isrc3", "isrc_norm": "gbaye0000002", "year": 2011},
+            {
+                "record_id": "ja",
+                "title_norm": "深海の精",
+                "artist_norm": "岩崎文紀",
+                "artist_names": ["岩崎文紀"],
+                "album_norm": "冬盤",
+            },
+            {
+                "record_id": "lost",
+                "title_norm": None,
+                "artist_norm": None,
+                "artist_names": None,
+                "album_norm": None,
+            },
+            {"record_id": "nodur", "duration_s": None, "track_no": None, "year": None},
+            {"record_id": "packed", "title_norm": "coldplay yellow", "artist_norm": None},
+        ],
+    )
+    pairs = _pairs(spark, [(left, right) for left, right, _ in V5_PROBABILITIES]).withColumn(
+        "match_weight",
+        F.create_map(
+            *[F.lit(x) for (left, right, w) in V5_PROBABILITIES for x in (f"{left}|{right}", w)]
+        )[F.concat_ws("|", "record_id_l", "record_id_r")],
+    )
+    model = load_pair_model(PairModelConfig().version)
+    assert model.features == DEFAULT_FEATURES
+    got = {
+        (r.record_id_l, r.record_id_r, r.match_weight): r.match_probability
+        for r in rescore(pairs, records, model).collect()
+    }
+    assert got == pytest.approx(V5_PROBABILITIES, abs=1e-6)

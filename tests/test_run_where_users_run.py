@@ -12,6 +12,8 @@ from catalog.generator import generate_catalog
 from runtime.spark import splink_jar
 from tests.conftest import ROOT
 
+pytestmark = pytest.mark.e2e
+
 RECORDS = 300
 
 
