@@ -38,23 +38,10 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-OUTPUT_COLUMNS = [
-    "record_id",
-    "source",
-    "title",
-    "artists",
-    "album",
-    "duration_ms",
-    "isrc",
-    "release_year",
-    "kind",
-    "track_number",
-    "writers",
-    "true_entity_id",
-    "true_recording_id",
-    "true_work_id",
-    "true_version",
-]
+from catalog.schema import CATALOG_COLUMNS
+
+GROUND_TRUTH = ["true_entity_id", "true_recording_id", "true_work_id", "true_version"]
+OUTPUT_COLUMNS = [*CATALOG_COLUMNS, *GROUND_TRUTH]
 SCHEMA = StructType([StructField(c, StringType()) for c in OUTPUT_COLUMNS])
 
 # Seeds evaluation uses; training jobs refuse them so no figure is measured on training data.

@@ -35,6 +35,7 @@ import pandas as pd
 
 from catalog.generator import RESERVED_SEEDS, generate_catalog
 from catalog.normalise import normalise_values
+from catalog.schema import VALUE_COLUMNS, RawValues
 from conf.config import NormaliseConfig, load_config
 from conf.errors import InputError
 from embeddings.base import embedded_text
@@ -42,21 +43,13 @@ from jobs.cli import add_config_arguments, run_cli
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
 
-_INPUTS = (
-    "title",
-    "artists",
-    "album",
-    "duration_ms",
-    "isrc",
-    "release_year",
-    "kind",
-    "track_number",
-)
-
 
 def catalogue_texts(raw: pd.DataFrame, cfg: NormaliseConfig) -> pd.DataFrame:
     """`text` (what the encoders embed), recording, work and artist of each record."""
-    rows = [normalise_values(*v, cfg) for v in zip(*(raw[c] for c in _INPUTS), strict=True)]
+    rows = [
+        normalise_values(RawValues(*v), cfg)
+        for v in zip(*(raw[c] for c in VALUE_COLUMNS), strict=True)
+    ]
     return pd.DataFrame(
         {
             "text": [embedded_text(r[0], r[1]) for r in rows],

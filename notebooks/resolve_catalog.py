@@ -5,7 +5,8 @@
 # MAGIC Runs the resolve job on the cluster's SparkSession (native Delta; attach
 # MAGIC Splink's similarity jar to the cluster), then shows the cluster summary and a
 # MAGIC few resolved examples. Widgets: the input, its format, the output folder,
-# MAGIC the config file and optional `--set` overrides (one `key=value` per line).
+# MAGIC the config file, optional `--set` overrides (one `key=value` per line) and
+# MAGIC an optional truth column to evaluate against.
 # MAGIC
 # MAGIC Locally it runs as plain Python: widget values come from environment
 # MAGIC variables (`TRACKLINK_INPUT`, `TRACKLINK_OUTPUT`, ...).

@@ -8,7 +8,7 @@ from pipeline import stages
 from pipeline.context import RunContext
 from pipeline.result import ResolveResult
 from pipeline.tables import clusters_rows, model_row, with_run_id
-from pipeline.write import TableWrite, finish, run_metadata, semantic_writes, write_tables
+from pipeline.write import RunOutcome, TableWrite, finish, semantic_writes
 
 
 def resolve_full(ctx: RunContext) -> ResolveResult:
@@ -47,13 +47,6 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
     semantics = stages.semantics(ctx, records, assignments)
 
     run_id = ctx.run_id
-    meta = run_metadata(
-        ctx,
-        validated.rows_in,
-        validated.quarantined,
-        clusters=clusters[0],
-        linked_pairs=scored.linked,
-    )
     writes = [
         TableWrite("clusters", clusters_rows(records, assignments, run_id), "overwrite"),
         TableWrite("pairs", with_run_id(scored.pairs, run_id), "overwrite"),
@@ -64,16 +57,7 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
         TableWrite("model", model_row(ctx.spark, run_id, cfg, scored.model_json), "append"),
         *semantic_writes(ctx, semantics),
     ]
-    commits = write_tables(ctx, writes, meta)
-    return finish(
-        ctx,
-        validated,
-        normalised,
-        candidates,
-        scored,
-        resolved=resolved,
-        clusters=clusters,
-        commits=commits,
-        semantics=semantics,
-        meta=meta,
+    outcome = RunOutcome(
+        validated, normalised, candidates, scored, semantics, resolved=resolved, clusters=clusters
     )
+    return finish(ctx, outcome, writes)

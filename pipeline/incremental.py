@@ -32,7 +32,7 @@ from pipeline import stages
 from pipeline.context import RunContext
 from pipeline.result import ResolveResult
 from pipeline.tables import STATE_TABLES, align_to, clusters_rows, latest_model, with_run_id
-from pipeline.write import TableWrite, finish, run_metadata, semantic_writes, write_tables
+from pipeline.write import RunOutcome, TableWrite, finish, semantic_writes
 from storage.delta import DeltaStore
 
 
@@ -121,13 +121,6 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         changed = ctx.keep(_changed_rows(rows, previous, new_ids))
         n_changed = changed.count()
         ctx.note("%s cluster rows changed: merged, the rest left untouched", f"{n_changed:,}")
-    meta = run_metadata(
-        ctx,
-        validated.rows_in,
-        validated.quarantined,
-        updated_records=len(updated),
-        linked_pairs=scored.linked,
-    )
     writes = [
         TableWrite("block_keys", new_keys, "append", replace=(["record_id"], updated)),
         TableWrite(
@@ -142,21 +135,18 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         TableWrite("clusters", changed, "upsert", keys=["record_id"]),
         *semantic_writes(ctx, semantics),
     ]
-    commits = write_tables(ctx, writes, meta)
-    return finish(
-        ctx,
+    outcome = RunOutcome(
         validated,
         normalised,
         candidates,
         scored,
+        semantics,
         resolved=resolved,
         clusters=clusters,
-        commits=commits,
-        semantics=semantics,
-        meta=meta,
         updated_records=len(updated),
         changed_cluster_rows=n_changed,
     )
+    return finish(ctx, outcome, writes)
 
 
 def _links(pairs: DataFrame) -> DataFrame:

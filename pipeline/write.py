@@ -37,16 +37,35 @@ def semantic_writes(ctx: RunContext, semantics: stages.Semantics) -> list[TableW
     ]
 
 
-def run_metadata(ctx: RunContext, rows_in: int, quarantined: int, **extra: Any) -> dict:
+@dataclass
+class RunOutcome:
+    """What a run's stages produced, for its summary and its `runs` row."""
+
+    validated: stages.Validated
+    normalised: stages.Normalised
+    candidates: stages.Candidates
+    scored: stages.Scored
+    semantics: stages.Semantics
+    # Input records that were clustered (rows in = resolved + quarantined).
+    resolved: int
+    # Clusters, and clusters of two or more records, in the output after the run.
+    clusters: tuple[int, int]
+    updated_records: int = 0
+    changed_cluster_rows: int | None = None
+
+
+def run_metadata(ctx: RunContext, outcome: RunOutcome) -> dict[str, Any]:
     """What every commit of a run carries, so a table's history names its run."""
     return {
         "run_id": ctx.run_id,
         "mode": ctx.mode,
         "config_hash": ctx.cfg.fingerprint(),
         "input": ctx.source.path,
-        "rows_in": rows_in,
-        "quarantined": quarantined,
-        **extra,
+        "rows_in": outcome.validated.rows_in,
+        "quarantined": outcome.validated.quarantined,
+        "clusters": outcome.clusters[0],
+        "linked_pairs": outcome.scored.linked,
+        "updated_records": outcome.updated_records,
     }
 
 
@@ -71,44 +90,33 @@ def write_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> dict[
     return commits
 
 
-def finish(
-    ctx: RunContext,
-    validated: stages.Validated,
-    normalised: stages.Normalised,
-    candidates: stages.Candidates,
-    scored: stages.Scored,
-    *,
-    resolved: int,
-    clusters: tuple[int, int],
-    commits: dict[str, Commit],
-    semantics: stages.Semantics,
-    meta: dict,
-    updated_records: int = 0,
-    changed_cluster_rows: int | None = None,
-) -> ResolveResult:
-    """Evaluate (with a truth column), then record the run: a `runs` row, MLflow
-    metrics and tags. Returns the run's summary."""
+def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> ResolveResult:
+    """Write the tables, evaluate (with a truth column), then record the run: a
+    `runs` row, MLflow metrics and tags. Returns the run's summary."""
+    meta = run_metadata(ctx, outcome)
+    commits = write_tables(ctx, writes, meta)
     scores = stages.evaluate(ctx)
+    validated, semantics = outcome.validated, outcome.semantics
     res = ResolveResult(
         run_id=ctx.run_id,
         output=ctx.store.root,
         rows_in=validated.rows_in,
         quarantined=validated.quarantined,
-        resolved=resolved,
+        resolved=outcome.resolved,
         quarantine_reasons=validated.reasons,
-        parse_issues=normalised.issues,
-        candidate_pairs=candidates.count,
-        pairs_by_blocker=candidates.by_blocker,
-        linked_pairs=scored.linked,
-        clusters=clusters[0],
-        multi_record_clusters=clusters[1],
+        parse_issues=outcome.normalised.issues,
+        candidate_pairs=outcome.candidates.count,
+        pairs_by_blocker=outcome.candidates.by_blocker,
+        linked_pairs=outcome.scored.linked,
+        clusters=outcome.clusters[0],
+        multi_record_clusters=outcome.clusters[1],
         seconds=dict(ctx.timer.seconds),
         commits=commits,
         scores=scores,
         tracking_uri=ctx.tracker.tracking_uri,
         mode=ctx.mode,
-        updated_records=updated_records,
-        changed_cluster_rows=changed_cluster_rows,
+        updated_records=outcome.updated_records,
+        changed_cluster_rows=outcome.changed_cluster_rows,
         semantics={**semantics.counts, **(semantics.scores or {})},
     )
     row = {
