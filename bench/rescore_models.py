@@ -10,15 +10,15 @@ pair-models-v1-v9 (v3 and v9 read features this code no longer computes).
 
 DIR is a full `jobs.resolve` run's output (run with `--truth COLUMN`, so the
 truth passed through). Blocking, normalisation and Splink's model are that
-run's; each model re-scores the stored pairs (`linkage.rescore`), the links
-at `clustering.threshold` are clustered (`linkage.cluster_pairs`) and the
-clusters are scored like the job's (`evaluation.output`: quarantined rows'
-pairs count as missed). `stored` clusters the run's own probabilities, which
-gives back the run's figures. A full run per model costs the whole job; this
-costs the features, the network and one clustering per model (minutes a
-model at 1M records; docs/results/pair-models.md). For a model that is not the run's
-own, the figures equal a full run's with that model only while the pair model
-does not feed back into blocking or Splink, which it does not.
+run's; each model re-scores the stored pairs (`linkage.rescore`), the links at
+`clustering.threshold` are clustered (`linkage.cluster_pairs`) and the clusters
+are scored like the job's (`evaluation.output`: quarantined rows' pairs count as
+missed). `stored` clusters the run's own probabilities, which gives back the
+run's figures. A full run per model costs the whole job; this costs the
+features, the network and one clustering per model (minutes a model at 1M
+records; docs/results/pair-models.md). For a model that is not the run's own,
+the figures equal a full run's with that model only while the pair model does
+not feed back into blocking or Splink, which it does not.
 """
 
 from __future__ import annotations

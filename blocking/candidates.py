@@ -261,13 +261,14 @@ def minhash_pairs(
     """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
     per distinct text.
 
-    Feeds repeat the same normalised title and artist, and the band join
-    grows with the square of that (docs/blocking.md, "MinHash LSH"). So texts are keyed, guarded (a block's size counts its
-    records), joined and held to the Jaccard floor as texts; only the pairs
-    that survive are expanded to their records. Records sharing one text pair
-    with each other (Jaccard 1), unless there are more than `max_block_size`.
-    `titles_agree`: the titles reach `cfg.title_floor` (what `plausible` asks
-    of a pair whose lengths differ), decided per text pair too."""
+    Feeds repeat the same normalised title and artist, and the band join grows with
+    the square of that (docs/blocking.md, "MinHash LSH"). So texts are keyed,
+    guarded (a block's size counts its records), joined and held to the Jaccard
+    floor as texts; only the pairs that survive are expanded to their records.
+    Records sharing one text pair with each other (Jaccard 1), unless there are
+    more than `max_block_size`. `titles_agree`: the titles reach
+    `cfg.title_floor` (what `plausible` asks of a pair whose lengths differ),
+    decided per text pair too."""
     texts = index.filter(F.length("t") > 0).select("rid", "kind_norm", "t", "tt", "tid")
     distinct = texts.groupBy("tid", "kind_norm").agg(
         F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")

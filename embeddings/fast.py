@@ -3,9 +3,10 @@ residual MLP -> unit vector.
 
 Cost is one vectorised hashing pass in numpy plus one EmbeddingBag lookup, with
 no tokenizer and no attention, so it is much faster than MiniLM on a CPU
-(bench/results/encoders.md; docs/blocking.md, "Embedding blocking"). Hashing uses fixed multipliers in
-uint64 arithmetic, so the same text gets the same buckets in every process
-(Python's `hash()` is salted per process and would not).
+(bench/results/encoders.md; docs/blocking.md, "Embedding blocking"). Hashing
+uses fixed multipliers in uint64 arithmetic, so the same text gets the same
+buckets in every process (Python's `hash()` is salted per process and would
+not).
 """
 
 from __future__ import annotations

@@ -16,12 +16,12 @@ Output `works`, one row per audio recording cluster:
 A work is a set of audio clusters with one title (`title_norm`, without version
 tags) tied together by the lead artist (equal, or within a typo) or by a shared
 songwriter. The title alone ties far more different songs than covers
-(docs/semantics.md, "Works"), so a cover by another artist joins the song only through its writer
-credit; without one it is a work of its own. In a work with several artists the
-original artist is the one among the writers, else the one with the most
-clusters, then records, then the earliest year; an untagged cluster by anyone
-else is a `cover`. The work id derives from the smallest member cluster_id, so
-it survives as long as that cluster keeps its (stable) id.
+(docs/semantics.md, "Works"), so a cover by another artist joins the song only
+through its writer credit; without one it is a work of its own. In a work with
+several artists the original artist is the one among the writers, else the one
+with the most clusters, then records, then the earliest year; an untagged
+cluster by anyone else is a `cover`. The work id derives from the smallest
+member cluster_id, so it survives as long as that cluster keeps its (stable) id.
 """
 
 from __future__ import annotations

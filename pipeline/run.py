@@ -19,6 +19,11 @@ MODES = {"full": resolve_full, "incremental": resolve_incremental}
 def check_config(cfg: Config) -> None:
     """What the config names must exist: refused before a session starts."""
     check_blocking(cfg.blocking)
+    embedding = cfg.blocking.embedding
+    if embedding.enabled and embedding.encoder == "minilm":
+        from embeddings.minilm import require
+
+        require()
 
 
 def resolve(

@@ -165,13 +165,13 @@ def test_training_takes_any_registered_features_in_the_order_given():
 def test_the_training_job_checks_its_features_and_seeds_before_any_work():
     from jobs.train_pair_model import main
 
-    base = ["--seeds", "1001", "--output", "unused"]
+    base = ["--seeds", "1001", "--output", "unused", "--version", "v0"]
     with pytest.raises(InputError, match="unknown title_contained"):
         main([*base, "--features", "splink_weight,title_contained"])
     with pytest.raises(InputError, match="named twice"):
         main([*base, "--features", "splink_weight,splink_weight"])
     with pytest.raises(InputError, match=r"\[2025\] are evaluation seeds"):
-        main(["--seeds", "1001,2025", "--output", "unused"])
+        main(["--seeds", "1001,2025", "--output", "unused", "--version", "v0"])
 
 
 def test_every_feature_is_registered_once_with_a_description():
