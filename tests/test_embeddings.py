@@ -259,7 +259,7 @@ def test_embedding_skew_guard_drops_oversized_band_keys(spark):
 
 
 def test_training_is_deterministic_and_pulls_pairs_together():
-    from jobs.train_encoder import seed_torch, train_epochs
+    from embeddings.training import seed_torch, train_epochs
 
     pairs = pd.DataFrame(
         {

@@ -279,17 +279,17 @@ def test_a_run_killed_while_writing_leaves_every_table_at_its_previous_version(
 
 
 def test_show_reads_history_and_any_version(outputs, capsys):
-    from jobs import show
+    from storage.versions import history, select
 
-    hist = show.history(outputs["incr"], "clusters")
+    hist = history(outputs["incr"], "clusters")
     assert list(hist.sort_values("version")["mode"]) == ["full", "incremental"]
-    base = show.select(outputs["incr"], "clusters", 0)
-    assert len(base) < len(show.select(outputs["incr"], "clusters", None))
+    base = select(outputs["incr"], "clusters", 0)
+    assert len(base) < len(select(outputs["incr"], "clusters", None))
     rid = base.record_id.iloc[0]
-    members = show.select(outputs["incr"], "clusters", 0, record_id=rid)
+    members = select(outputs["incr"], "clusters", 0, record_id=rid)
     assert rid in set(members.record_id) and members.cluster_id.nunique() == 1
     with pytest.raises(InputError, match="no version 9"):
-        show.select(outputs["incr"], "clusters", 9)
+        select(outputs["incr"], "clusters", 9)
 
 
 def test_incremental_refuses_the_embedding_blocker(outputs, catalog_split):

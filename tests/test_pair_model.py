@@ -285,7 +285,7 @@ def test_title_padded_needs_the_rest_of_the_title_to_be_the_other_records_values
 
 
 def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
-    from jobs.train_pair_model import GENRE_LISTS, roughen
+    from catalog.roughen import GENRE_LISTS, roughen
 
     rows = [(str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)]
     catalogue = spark.createDataFrame(
@@ -312,7 +312,7 @@ def test_roughening_flattens_a_share_of_the_rows_into_the_title(spark):
 
 
 def test_roughening_misfiles_a_share_of_the_records(spark):
-    from jobs.train_pair_model import roughen
+    from catalog.roughen import roughen
 
     rows = [(str(i), f"song {i}", f"artist {i}", f"album {i}", "200000") for i in range(3000)]
     catalogue = spark.createDataFrame(

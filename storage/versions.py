@@ -1,0 +1,68 @@
+"""Read an output folder's Delta tables at any version, and the history of
+their versions, with delta-rs: no Spark session (`tracklink show`)."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pandas as pd
+
+from conf.errors import InputError
+
+
+def _table(output: str, table: str, version: int | None):
+    from deltalake import DeltaTable
+
+    path = os.path.join(output, table)
+    if not DeltaTable.is_deltatable(path):
+        raise InputError(f"no Delta table at {path}")
+    latest = DeltaTable(path).version()
+    if version is not None and not 0 <= version <= latest:
+        raise InputError(f"{table} has versions 0 to {latest}; there is no version {version}")
+    return DeltaTable(path, version=version)
+
+
+def history(output: str, table: str) -> pd.DataFrame:
+    """One row per version of `table`: when, what operation, and the run that
+    wrote it (run id, mode, rows in) from the commit metadata."""
+    rows = []
+    for commit in _table(output, table, None).history():
+        # delta-rs commits carry the metadata as a dict; delta-spark's only as JSON text.
+        meta = commit.get("tracklink")
+        if not isinstance(meta, dict):
+            meta = json.loads(commit.get("userMetadata") or "{}")
+        rows.append(
+            {
+                "version": commit.get("version"),
+                "timestamp": pd.to_datetime(commit.get("timestamp"), unit="ms"),
+                "operation": commit.get("operation"),
+                "run_id": meta.get("run_id"),
+                "mode": meta.get("mode"),
+                "rows_in": meta.get("rows_in"),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def select(
+    output: str,
+    table: str,
+    version: int | None,
+    record_id: str | None = None,
+    cluster_id: str | None = None,
+) -> pd.DataFrame:
+    """`table` as `version` left it (None: the latest); with `record_id`, the
+    whole cluster holding that record; with `cluster_id`, that cluster."""
+    df = _table(output, table, version).to_pandas()
+    if record_id is not None:
+        if "cluster_id" not in df.columns:
+            df = df[df.record_id == record_id]
+        else:
+            cluster_id = df.loc[df.record_id == record_id, "cluster_id"].head(1)
+            if cluster_id.empty:
+                raise InputError(f"record {record_id} is not in {table} at that version")
+            cluster_id = cluster_id.iloc[0]
+    if cluster_id is not None:
+        df = df[df.cluster_id == cluster_id]
+    return df
