@@ -1,7 +1,7 @@
 # tracklink: two commands do all the set-up on a fresh machine.
 #   make run    creates .venv, installs, generates a catalogue and resolves it
 #   make test   creates .venv, installs, runs the test suite (what CI runs)
-#   make test-fast   the unit and small Spark tests, without the end-to-end ones
+#   make test-fast   the unit and small Spark tests (no e2e or whole-stage tests)
 PYTHON  ?= python3
 VENV    ?= .venv
 BIN     := $(VENV)/bin
@@ -33,7 +33,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-fast: setup
-	$(BIN)/python -m pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not e2e and not stage" $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check .

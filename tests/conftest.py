@@ -30,7 +30,9 @@ SUITE_SPARK_CONF = {
 
 def pytest_collection_modifyitems(items):
     """Every test is `unit` (no Spark), `spark` (the shared session) or `e2e`
-    (whole jobs, marked in its module): `make test-fast` runs the first two."""
+    (whole jobs, marked in its module); a `spark` test that runs a whole stage
+    is also marked `stage` where it is written. `make test-fast` runs the
+    `unit` and `spark` tests that are neither `e2e` nor `stage`."""
     for item in items:
         if item.get_closest_marker("e2e") is None:
             item.add_marker(pytest.mark.spark if "spark" in item.fixturenames else pytest.mark.unit)

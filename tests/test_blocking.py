@@ -19,6 +19,7 @@ def _pairs(spark, cfg, rows):
     return {(r.record_id_l, r.record_id_r): set(r.blocked_by) for r in pairs.collect()}, report
 
 
+@pytest.mark.stage
 def test_candidate_pairs_come_back_checkpointed_and_keep_nothing_else(spark):
     cfg = load_config(None, [])
     rows = [
@@ -111,6 +112,7 @@ def test_batched_jaccards_equal_the_one_pair_reference(size):
     assert jaccards(["😀ab", "abcd"], ["😀ab", "abce"], size)[1] == jaccard_of("abcd", "abce", size)
 
 
+@pytest.mark.stage
 def test_minhash_pairs_below_the_jaccard_floor_are_dropped(spark):
     rows = [
         {"record_id": "a", "title": "Bohemian Rhapsody", "artists": "Queen"},
@@ -152,6 +154,7 @@ def test_plausible_needs_the_title_or_the_length_once_the_text_is_similar():
     assert not plausible("sky" + artist, "sky" + "queen", "sky", "sky", 160.0, 160.0, cfg)
 
 
+@pytest.mark.stage
 def test_one_artists_other_songs_are_not_minhash_pairs(spark):
     artist = "Stybreijon and the Suns"
     rows = [
@@ -172,6 +175,7 @@ def test_one_artists_other_songs_are_not_minhash_pairs(spark):
     assert ("a", "b") in pairs_off
 
 
+@pytest.mark.stage
 def test_a_common_title_at_one_length_needs_the_texts_to_agree(spark):
     """A pair only `title_duration` proposed is kept when title+artist reach
     `text_floor`, or when a record has no artist to compare."""
@@ -191,6 +195,7 @@ def test_a_common_title_at_one_length_needs_the_texts_to_agree(spark):
     assert ("a", "b") in pairs_off and len(pairs_off) == 6
 
 
+@pytest.mark.stage
 def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
     pairs, _ = _pairs(
         spark,
@@ -219,6 +224,7 @@ def test_release_position_pairs_records_whose_text_shares_nothing(spark, cfg):
     assert pairs[("1", "2")] >= {"album_track_duration", "track_year_duration"}
 
 
+@pytest.mark.stage
 def test_a_blanked_record_pairs_by_position_and_length_alone(spark):
     """A feed that blanked the text and the year: `track_duration` pairs it
     with the record at its position and length to the second, not with the
@@ -241,6 +247,7 @@ def test_a_blanked_record_pairs_by_position_and_length_alone(spark):
     assert report.dropped_keys >= 1
 
 
+@pytest.mark.stage
 def test_text_in_another_field_pairs_records_of_one_length(spark):
     """One feed filed the track title as the credit and the release title as
     the title: no key that reads a field as itself pairs it; `text_duration`
@@ -288,6 +295,7 @@ def test_text_in_another_field_pairs_records_of_one_length(spark):
     assert "text_duration" not in pairs[("b", "c")]
 
 
+@pytest.mark.stage
 def test_text_in_another_field_pairs_records_at_one_position(spark):
     """A feed with no lengths that filed the track title as the credit: no
     key with a length pairs it, nor any key that reads a field as itself;
@@ -336,6 +344,7 @@ def test_text_in_another_field_pairs_records_at_one_position(spark):
     assert "text_track" not in pairs[("b", "c")]
 
 
+@pytest.mark.stage
 def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):
     pairs, _ = _pairs(
         spark,
@@ -366,6 +375,7 @@ def test_typo_variants_become_candidates_and_unrelated_songs_do_not(spark, cfg):
     assert not any("c" in pair for pair in pairs)
 
 
+@pytest.mark.stage
 def test_exact_keys_report_which_blocker_proposed_a_pair(spark, cfg):
     pairs, _ = _pairs(
         spark,
@@ -389,6 +399,7 @@ def test_exact_keys_report_which_blocker_proposed_a_pair(spark, cfg):
     assert pairs == {("1", "2"): {"isrc"}}
 
 
+@pytest.mark.stage
 def test_audio_and_video_records_are_never_paired(spark, cfg):
     pairs, _ = _pairs(
         spark,
@@ -473,6 +484,7 @@ def test_a_title_with_appended_values_pairs_by_its_first_words_and_length(spark)
     assert pairs[("1", "2")] == {"title_head_duration"}
 
 
+@pytest.mark.stage
 def test_title_head_pairs_of_two_credited_records_meet_the_text_floor(spark):
     """The key lets the artist differ, so two credited records it alone
     proposes need `text_floor`: two artists' songs that start alike and run

@@ -217,6 +217,7 @@ def test_embedding_blocker_pairs_a_typo_and_nothing_else(spark):
     assert report.dropped_keys == 0
 
 
+@pytest.mark.stage
 def test_union_names_the_embedding_blocker(spark):
     cfg = load_config(None, ["blocking.embedding.enabled=true"])
     records = normalise(catalog(spark, ROWS[:2]), cfg.normalise)

@@ -25,6 +25,7 @@ def resolved_input(spark):
     return cfg, records
 
 
+@pytest.mark.stage
 def test_duckdb_learns_every_level_and_spark_scores_with_it(spark, resolved_input):
     cfg, records = resolved_input
     inputs = model_input(records)
