@@ -38,10 +38,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import StringType, StructField, StructType
 
-from catalog.schema import CATALOG_COLUMNS
+from catalog.schema import CATALOG_COLUMNS, ENTITY_TRUTH, SEMANTIC_TRUTH
 
-GROUND_TRUTH = ["true_entity_id", "true_recording_id", "true_work_id", "true_version"]
-OUTPUT_COLUMNS = [*CATALOG_COLUMNS, *GROUND_TRUTH]
+OUTPUT_COLUMNS = [*CATALOG_COLUMNS, ENTITY_TRUTH, *SEMANTIC_TRUTH]
 SCHEMA = StructType([StructField(c, StringType()) for c in OUTPUT_COLUMNS])
 
 # Seeds evaluation uses; training jobs refuse them so no figure is measured on training data.

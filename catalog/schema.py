@@ -111,6 +111,12 @@ _NORMALISED_TYPES: dict[str, DataType] = {
 NORMALISED_COLUMNS = NormalisedValues._fields
 NORMALISED_FIELDS = [StructField(name, _NORMALISED_TYPES[name]) for name in NORMALISED_COLUMNS]
 
+# Ground truth a generated catalogue carries (`catalog.generator`): the
+# recording or video each record is, and its recording, work and version.
+# They pass through like any other column and are read only to evaluate.
+ENTITY_TRUTH = "true_entity_id"
+SEMANTIC_TRUTH = ("true_recording_id", "true_work_id", "true_version")
+
 # Input order, so that "a record_id seen before" means the same row on every run.
 ROW_ORDER = "_input_row"
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
-TRUTH_COLUMNS = ("true_recording_id", "true_work_id", "true_version")
+from catalog.schema import SEMANTIC_TRUTH
+
+TRUTH_COLUMNS = SEMANTIC_TRUTH
 
 
 def has_truth(records: DataFrame) -> bool:

@@ -24,31 +24,14 @@ from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from catalog.text import clean
-from catalog.vocabulary import SAME_AUDIO_TAGS, STORE_GENRES
+from catalog.vocabulary import STORE_GENRES
+from linkage.model import MODEL_COLUMNS, model_input
 
-# The record columns the features read (normalised records, see catalog.normalise).
-RECORD_COLUMNS = (
-    "record_id",
-    "title_norm",
-    "artist_norm",
-    "artist_names",
-    "album_norm",
-    "duration_s",
-    "year",
-    "isrc_norm",
-    "track_no",
-    "version",
-)
-
-
-# Both records' values a feature reads, as `<column>_l` / `<column>_r`. Pairs
-# that already carry all of them (Splink's predictions with its matching
-# columns retained) are not joined to the records again.
-SIDE_COLUMNS = tuple(
-    f"{c}_{s}"
-    for c in (*(c for c in RECORD_COLUMNS if c not in ("record_id", "version")), "version_class")
-    for s in ("l", "r")
-)
+# Both records' values a feature reads, as `<column>_l` / `<column>_r`: the
+# columns Splink compares (`linkage.model.MODEL_COLUMNS`). Pairs that already
+# carry all of them (Splink's predictions with its matching columns retained)
+# are not joined to the records again.
+SIDE_COLUMNS = tuple(f"{c}_{s}" for c in MODEL_COLUMNS if c != "record_id" for s in ("l", "r"))
 
 
 @dataclass(frozen=True)
@@ -82,10 +65,7 @@ def register_similarity_functions(spark: SparkSession) -> None:
 
 
 def _sides(records: DataFrame) -> tuple[DataFrame, DataFrame]:
-    same = F.col("version").isin(*sorted(SAME_AUDIO_TAGS)) | F.col("version").isNull()
-    base = records.select(*RECORD_COLUMNS).withColumn(
-        "version_class", F.when(same, F.lit("original")).otherwise(F.col("version"))
-    )
+    base = model_input(records)
     left = base.select(*[F.col(c).alias(f"{c}_l") for c in base.columns])
     right = base.select(*[F.col(c).alias(f"{c}_r") for c in base.columns])
     return left, right

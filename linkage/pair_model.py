@@ -28,9 +28,10 @@ from conf.errors import ConfigError
 from linkage.pair_features import DEFAULT_FEATURES, unknown_features
 
 HIDDEN = (32, 16)
-# Where the models no longer packaged (v1, v2, v3, v9) and the code that
-# computes their features stay available.
-RETIRED_TAG = "pair-models-v1-v9"
+# Where the models no longer packaged (v1, v2, v3, v9), and the code that
+# computes their features, stay available: the commit, since a tag stays in
+# the repository that made it.
+RETIRED_AT = "git commit e21b906 (tag pair-models-v1-v9)"
 
 
 def _network(n_inputs: int):
@@ -58,17 +59,21 @@ class PairModel:
     features: tuple[str, ...]
     calibration: tuple[float, float] = (1.0, 0.0)
     provenance: dict[str, Any] = field(default_factory=dict)
+    # The network, built from `state` on first use: scoring calls `logits`
+    # once per Arrow batch, and the weights do not change between batches.
+    _net: Any = field(default=None, init=False, repr=False, compare=False)
 
     def logits(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated logits for a (n, len(features)) float array."""
         import torch
 
-        net = _network(len(self.features))
-        net.load_state_dict(self.state)
-        net.eval()
+        if self._net is None:
+            self._net = _network(len(self.features))
+            self._net.load_state_dict(self.state)
+            self._net.eval()
         with torch.no_grad():
             z = torch.from_numpy(((x - self.mean) / self.scale).astype(np.float32))
-            return net(z).squeeze(1).numpy().astype(np.float64)
+            return self._net(z).squeeze(1).numpy().astype(np.float64)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         a, b = self.calibration
@@ -103,7 +108,7 @@ class PairModel:
             raise ConfigError(
                 "pair model was trained on features or layers this code does not compute "
                 f"({', '.join(unknown) or 'layers'}): retrain it with python -m jobs.train_pair_model, "
-                f"or score it with the code at git tag {RETIRED_TAG}"
+                f"or score it with the code at {RETIRED_AT}"
             )
         return cls(
             state=saved["state"],
@@ -145,8 +150,8 @@ def load_pair_model(version: str, weights_path: str | None = None) -> PairModel:
         raise ConfigError(
             f"linkage.pair_model.version: no packaged pair model {version!r} "
             f"(packaged: {', '.join(packaged_versions()) or 'none'}); for another model's "
-            f".pt file set linkage.pair_model.weights_path (earlier models are at git tag "
-            f"{RETIRED_TAG})"
+            f".pt file set linkage.pair_model.weights_path (earlier models are at "
+            f"{RETIRED_AT})"
         )
     return PairModel.from_bytes(blob)
 

@@ -13,11 +13,12 @@ import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from catalog.schema import ENTITY_TRUTH
 from linkage.pair_features import DEFAULT_FEATURES, pair_features
 from linkage.pair_model import PairModel, fit_pair_model
 
 # The generator's truth: a recording, or a video, which is its own entity.
-TRUTH = "true_entity_id"
+TRUTH = ENTITY_TRUTH
 
 
 def labelled_pairs(

@@ -84,7 +84,8 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
     scored = stages.score(ctx, all_records, candidates, latest_model(store.read("model")))
 
     with ctx.timer.stage("clustering"):
-        previous = store.read("clusters").select("record_id", "cluster_id", "cluster_size")
+        stored_clusters = store.read("clusters")
+        previous = stored_clusters.select("record_id", "cluster_id", "cluster_size")
         affected_old = _affected_clusters(ctx, previous, scored.pairs, stale)
         affected = affected_old.select("record_id").unionByName(new_ids).distinct()
         links = _stored_links(store, affected_old, stale).unionByName(_links(scored.pairs))
@@ -115,7 +116,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
             clusters_rows(
                 all_records.join(affected, "record_id", "left_semi"), assignments, run_id
             ),
-            store.read("clusters").schema,
+            stored_clusters.schema,
             "clusters",
         )
         changed = ctx.keep(_changed_rows(rows, previous, new_ids))

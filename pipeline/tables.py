@@ -30,7 +30,6 @@ from conf.errors import InputError
 
 # What an incremental run reads; a full run must have written each of them.
 STATE_TABLES = ("clusters", "pairs", "records", "block_keys", "model")
-SEMANTIC_TABLES = ("works", "video_links", "relationships")
 # Downstream readers follow `clusters` through its change data feed.
 TABLE_PROPERTIES = {"clusters": {"delta.enableChangeDataFeed": "true"}}
 

@@ -30,6 +30,7 @@ from pyspark.sql.types import StructField, StructType
 
 from conf.errors import InputError
 from runtime.spark import session_has_delta
+from storage.versions import commit_metadata
 
 WriteMode = Literal["append", "overwrite"]
 Engine = Literal["auto", "spark", "delta-rs"]
@@ -406,8 +407,7 @@ class DeltaStore:
         target = self.version(table) if version is None else version
         for commit in DeltaTable(self.path(table)).history():
             if commit.get("version") == target:
-                meta = commit.get("tracklink") or json.loads(commit.get("userMetadata") or "{}")
-                return meta.get("run_id") if isinstance(meta, dict) else None
+                return commit_metadata(commit).get("run_id")
         return None
 
 

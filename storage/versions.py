@@ -23,15 +23,21 @@ def _table(output: str, table: str, version: int | None):
     return DeltaTable(path, version=version)
 
 
+def commit_metadata(commit: dict) -> dict:
+    """tracklink's metadata of one Delta commit (`DeltaTable.history()` row):
+    delta-rs keeps it as a dict, delta-spark only as JSON text."""
+    meta = commit.get("tracklink")
+    if not isinstance(meta, dict):
+        meta = json.loads(commit.get("userMetadata") or "{}")
+    return meta if isinstance(meta, dict) else {}
+
+
 def history(output: str, table: str) -> pd.DataFrame:
     """One row per version of `table`: when, what operation, and the run that
     wrote it (run id, mode, rows in) from the commit metadata."""
     rows = []
     for commit in _table(output, table, None).history():
-        # delta-rs commits carry the metadata as a dict; delta-spark's only as JSON text.
-        meta = commit.get("tracklink")
-        if not isinstance(meta, dict):
-            meta = json.loads(commit.get("userMetadata") or "{}")
+        meta = commit_metadata(commit)
         rows.append(
             {
                 "version": commit.get("version"),
