@@ -41,7 +41,7 @@ def measure(path: str, overrides: list[str]) -> dict:
     cfg = load_config(None, overrides)
     spark = get_spark(cfg.spark)
     t0 = time.perf_counter()
-    valid, _ = split_valid(read_input(spark, path, "catalog"), cfg.validation)
+    valid, _ = split_valid(read_input(spark, path), cfg.validation)
     records = normalise(valid, cfg.normalise).cache()
     n = records.count()
     normalise_s = time.perf_counter() - t0

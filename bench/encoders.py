@@ -34,7 +34,7 @@ from pyspark.sql import functions as F  # noqa: E402
 from blocking import candidate_pairs, embedding_pairs, union_pairs  # noqa: E402
 from blocking.embedding import describe_embedding, embedded_text_column  # noqa: E402
 from catalog import normalise, read_input, split_valid  # noqa: E402
-from conf.config import load_config  # noqa: E402
+from conf.config import load_config, with_input_format  # noqa: E402
 from embeddings import load_encoder  # noqa: E402
 from evaluation.blocking_quality import blocking_quality  # noqa: E402
 from runtime.spark import get_spark  # noqa: E402
@@ -64,8 +64,8 @@ def true_pair_ceiling(datasets: list[tuple[str, str, str, str]], sample: int) ->
     import pandas as pd
 
     from catalog.normalise import normalise_values
-    from catalog.schema import MUSICBRAINZ_DAPO_COLUMNS, VALUE_COLUMNS, RawValues
-    from conf.config import NormaliseConfig
+    from catalog.schema import VALUE_COLUMNS, RawValues
+    from conf.config import NormaliseConfig, input_preset
     from embeddings import embedded_text
 
     cfg = NormaliseConfig()
@@ -78,7 +78,9 @@ def true_pair_ceiling(datasets: list[tuple[str, str, str, str]], sample: int) ->
     rng = np.random.default_rng(0)
     for label, path, fmt, truth in datasets:
         if fmt == "musicbrainz-dapo":
-            d = pd.read_csv(path, dtype=str).rename(columns=MUSICBRAINZ_DAPO_COLUMNS)
+            d = pd.read_csv(path, dtype=str).rename(
+                columns={c: r for r, c in input_preset("musicbrainz-dapo").columns.items()}
+            )
         else:
             d = pd.read_parquet(path)
         values = [d[c] if c in d.columns else [None] * len(d) for c in VALUE_COLUMNS]
@@ -159,7 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     ]
     prepared = []
     for label, path, fmt, truth in datasets:
-        valid, _ = split_valid(read_input(spark, path, fmt), cfg.validation)
+        valid, _ = split_valid(
+            read_input(spark, path, with_input_format(cfg, fmt).input), cfg.validation
+        )
         records = normalise(valid, cfg.normalise).cache()
         prepared.append((label, records, truth))
 

@@ -31,6 +31,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.pandas.types import to_arrow_schema
 from pyspark.sql.types import StructType
 
+from catalog.packing import album_packing_sources
 from catalog.schema import NORMALISED_FIELDS, VALUE_COLUMNS, NormalisedValues, RawValues
 from catalog.spilled_values import take_spilled
 from catalog.text import (
@@ -50,8 +51,11 @@ from catalog.text import (
 from conf.config import NormaliseConfig
 
 
-def normalise_values(raw: RawValues, cfg: NormaliseConfig) -> NormalisedValues:
-    """One record's normalised values."""
+def normalise_values(
+    raw: RawValues, cfg: NormaliseConfig, album_packed: bool = False
+) -> NormalisedValues:
+    """One record's normalised values. `album_packed`: its feed packs the
+    release into titles ("Title - Album", `catalog.packing`)."""
     title, artists, album, duration, isrc, release_year, kind, track_number, writers = raw
     issues: list[str] = []
 
@@ -67,7 +71,7 @@ def normalise_values(raw: RawValues, cfg: NormaliseConfig) -> NormalisedValues:
         title = spilled.title
         duration = duration if spilled.length is None else spilled.length
         release_year = release_year if spilled.year is None else spilled.year
-    pt = parse_title(title, raw_or_none(artists), raw_or_none(album), track_no)
+    pt = parse_title(title, raw_or_none(artists), raw_or_none(album), track_no, album_packed)
     kind_value = parsed("kind", kind, parse_kind(kind))
     kind_norm = kind_value or ("video" if pt.video else "audio")
     credit = parse_credit(channel_credit(pt.artist, kind_norm == "video"), pt.featured)
@@ -100,6 +104,7 @@ def normalise_values(raw: RawValues, cfg: NormaliseConfig) -> NormalisedValues:
 
 def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
     """`df` (catalog schema, raw text) plus the normalised columns."""
+    packing = album_packing_sources(df, cfg)
     out_schema = StructType(df.schema.fields + NORMALISED_FIELDS)
     added_schema = to_arrow_schema(StructType(NORMALISED_FIELDS))
 
@@ -109,7 +114,11 @@ def normalise(df: DataFrame, cfg: NormaliseConfig) -> DataFrame:
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for batch in batches:
             columns = [batch.column(c).to_pylist() for c in VALUE_COLUMNS]
-            rows = [normalise_values(RawValues(*v), cfg) for v in zip(*columns, strict=True)]
+            packed = [s in packing for s in batch.column("source").to_pylist()]
+            rows = [
+                normalise_values(RawValues(*v), cfg, p)
+                for v, p in zip(zip(*columns, strict=True), packed, strict=True)
+            ]
             added = [
                 pa.array([row[i] for row in rows], type=field.type)
                 for i, field in enumerate(added_schema)

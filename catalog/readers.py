@@ -1,38 +1,65 @@
 """Read an input into the catalog schema: every catalog column present, as text.
 
 Values stay raw here (parsing is normalisation's job); only the column names
-are mapped. A missing path, an unreadable file, missing required columns or an
-empty input raise `InputError`.
+are mapped (`input.columns`: role -> the catalogue's column). A missing path
+or table, an unreadable file, a mapped column that is not there or missing
+required columns raise `InputError`.
 """
 
 from __future__ import annotations
 
+import gzip
 import os
-from typing import Literal
+import re
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, NumericType
 
 from catalog.schema import (
     CATALOG_COLUMNS,
-    MUSICBRAINZ_DAPO_COLUMNS,
     REQUIRED_COLUMNS,
     RESERVED_COLUMNS,
     ROW_ORDER,
 )
 from catalog.shifted_rows import Layout, repair_shifted
 from catalog.text import NULL_TOKENS
-from conf.errors import InputError
+from conf.config import InputConfig
+from conf.errors import ConfigError, InputError
 from runtime.progress import get_logger
 from storage.delta import is_delta_table, read_delta
 
-InputFormat = Literal["catalog", "musicbrainz-dapo"]
-INPUT_FORMATS: tuple[str, ...] = ("catalog", "musicbrainz-dapo")
+# The roles whose columns tell a shifted row (`input.shifted_from`).
+SHIFT_ROLES = ("track_number", "duration_ms", "release_year")
+
+
+def check_input_config(cfg: InputConfig) -> None:
+    """A mapping that names an unknown role: refused before a session starts."""
+    for role in cfg.columns:
+        if role not in CATALOG_COLUMNS:
+            raise ConfigError(
+                f"bad config: input.columns.{role}: unknown role "
+                f"(roles: {', '.join(CATALOG_COLUMNS)}; vectors go in input.embeddings)"
+            )
+    mapped = [c for c in cfg.columns.values()]
+    twice = sorted({c for c in mapped if mapped.count(c) > 1})
+    if twice:
+        raise ConfigError(f"bad config: input.columns: {', '.join(twice)} mapped to two roles")
 
 
 def _is_local(path: str) -> bool:
-    return "://" not in path or path.startswith("file://")
+    return "://" not in path and not path.startswith("dbfs:") or path.startswith("file://")
+
+
+# A metastore table: `name`, `schema.name` or `catalog.schema.name`, no path separators.
+_TABLE_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_`][\w`]*){0,2}$")
+
+
+def is_table_name(source: str) -> bool:
+    """True for `main.music.tracks`, not for a path such as `tracks.parquet`
+    that exists on disk."""
+    return bool(_TABLE_NAME.match(source)) and not os.path.exists(source)
 
 
 def _check_exists(path: str) -> None:
@@ -41,20 +68,37 @@ def _check_exists(path: str) -> None:
         raise InputError(f"input not found: {path}")
 
 
-def _read_csv(spark: SparkSession, path: str) -> DataFrame:
+def _sniff_delimiter(path: str) -> str:
+    """The header line's delimiter: the one of , ; tab | it holds most of."""
+    first = path
+    if os.path.isdir(path):
+        names = sorted(n for n in os.listdir(path) if not n.startswith((".", "_")))
+        first = os.path.join(path, names[0])
+    opener = gzip.open if first.endswith(".gz") else open
+    with opener(first, "rt", encoding="utf-8", errors="replace") as fh:
+        header = fh.readline()
+    counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _read_csv(spark: SparkSession, path: str, delimiter: str | None = None) -> DataFrame:
+    if delimiter is None:
+        delimiter = _sniff_delimiter(path) if _is_local(path) else ","
     # Every column as text: type inference would turn "007" into 7 and "'05" into null.
     return (
         spark.read.option("header", True)
         .option("inferSchema", False)
         .option("multiLine", True)
         .option("escape", '"')
+        .option("sep", delimiter)
         .option("mode", "PERMISSIVE")
         .csv(path)
     )
 
 
 def _looks_like_csv(path: str) -> bool:
-    if path.lower().endswith((".csv", ".csv.gz", ".tsv")):
+    if path.lower().endswith((".csv", ".csv.gz", ".tsv", ".dapo")):
         return True
     if os.path.isdir(path):
         names = [n for n in os.listdir(path) if not n.startswith((".", "_"))]
@@ -62,51 +106,92 @@ def _looks_like_csv(path: str) -> bool:
     return False
 
 
-def _read_catalog(spark: SparkSession, path: str) -> DataFrame:
-    if is_delta_table(path):
-        return read_delta(spark, path)
-    if _looks_like_csv(path):
-        return _read_csv(spark, path)
-    return spark.read.parquet(path)
+def _read_source(spark: SparkSession, source: str, cfg: InputConfig) -> DataFrame:
+    if is_table_name(source):
+        if not spark.catalog.tableExists(source):
+            raise InputError(f"input not found: no file and no table named {source}")
+        return spark.table(source)
+    _check_exists(source)
+    if is_delta_table(source):
+        return read_delta(spark, source)
+    if cfg.delimiter is not None or _looks_like_csv(source):
+        return _read_csv(spark, source, cfg.delimiter)
+    return spark.read.parquet(source)
 
 
-def _put_back_shifted(raw: DataFrame, path: str) -> DataFrame:
-    """The file's right-shifted rows put back (`catalog.shifted_rows`): in this
-    format a row that lost its source id slid one column right. Counted and
-    logged: the files are benchmark-sized, and a repair should never be silent."""
-    if "id" not in raw.columns:
-        return raw
-    order = tuple(raw.columns[raw.columns.index("id") :])
-    if not {"number", "length", "year"} <= set(order):
-        return raw
+def _put_back_shifted(raw: DataFrame, path: str, cfg: InputConfig) -> DataFrame:
+    """The rows that slid one column right put back (`catalog.shifted_rows`).
+    Counted and logged: a repair should never be silent."""
+    anchor = cfg.shifted_from
+    columns = {role: cfg.columns.get(role, role) for role in SHIFT_ROLES}
+    needed = [anchor, *columns.values()]
+    missing = [c for c in needed if c not in raw.columns]
+    if missing:
+        raise InputError(
+            f"input.shifted_from: the repair reads {', '.join(needed)}; "
+            f"no column {', '.join(missing)}"
+        )
+    order = tuple(raw.columns[raw.columns.index(anchor) :])
     fixed = repair_shifted(
-        raw, Layout(order, track_number="number", duration="length", year="year")
+        raw,
+        Layout(
+            order,
+            track_number=columns["track_number"],
+            duration=columns["duration_ms"],
+            year=columns["release_year"],
+        ),
     )
-    token = F.lower(F.regexp_replace("id", r"\s", ""))
-    empty_ids = F.col("id").isNull() | token.isin(*sorted(NULL_TOKENS))
-    moved = raw.filter(empty_ids).count() - fixed.filter(empty_ids).count()
+    token = F.lower(F.regexp_replace(F.col(f"`{anchor}`"), r"\s", ""))
+    empty = F.col(f"`{anchor}`").isNull() | token.isin(*sorted(NULL_TOKENS))
+    moved = raw.filter(empty).count() - fixed.filter(empty).count()
     if moved:
         get_logger().info(
-            "%s: %d rows had lost their source id and slid one column right; put back", path, moved
+            "%s: %d rows had lost their %s and slid one column right; put back", path, moved, anchor
         )
     return fixed
 
 
-def _read_musicbrainz_dapo(spark: SparkSession, path: str) -> DataFrame:
-    raw = _read_csv(spark, path)
-    missing = [c for c in MUSICBRAINZ_DAPO_COLUMNS if c not in raw.columns]
+def map_columns(df: DataFrame, cfg: InputConfig) -> DataFrame:
+    """The catalogue's columns renamed to the roles they fill (`input.columns`).
+    A role mapped to a missing column is an `InputError` naming both."""
+    missing = [(r, c) for r, c in cfg.columns.items() if c not in df.columns]
     if missing:
-        raise InputError(f"{path} is not a MusicBrainz dapo file: no column {', '.join(missing)}")
-    raw = _put_back_shifted(raw, path)
-    renamed = raw
-    for src, dst in MUSICBRAINZ_DAPO_COLUMNS.items():
-        renamed = renamed.withColumnRenamed(src, dst)
-    return renamed
+        role, column = missing[0]
+        raise InputError(
+            f"input.columns.{role}: the input has no column {column!r} "
+            f"(has: {', '.join(df.columns[:15])})"
+        )
+    missing_vectors = [c for c in cfg.embeddings if c not in df.columns]
+    if missing_vectors:
+        raise InputError(f"input.embeddings: the input has no column {missing_vectors[0]!r}")
+    renames = {c: r for r, c in cfg.columns.items() if c != r}
+    # A column named like a role that another column fills keeps its values,
+    # under a name that says where it came from.
+    shadowed = {r: f"{r}_input" for r in renames.values() if r in df.columns}
+    for name, new in {**shadowed, **renames}.items():
+        df = df.withColumnRenamed(name, new)
+    if shadowed:
+        get_logger().info(
+            "input columns named like a mapped role, kept as: %s",
+            ", ".join(f"{a} -> {b}" for a, b in shadowed.items()),
+        )
+    return df
 
 
-def conform(df: DataFrame) -> DataFrame:
+def describe_mapping(columns: list[str], cfg: InputConfig) -> str:
+    """Which column fills each role, as a log line and `jobs.show` say it."""
+    parts = []
+    for role in CATALOG_COLUMNS:
+        column = cfg.columns.get(role, role if role in columns else None)
+        if column is not None:
+            parts.append(role if column == role else f"{role} <- {column}")
+    parts += [f"embeddings <- {c}" for c in cfg.embeddings]
+    return ", ".join(parts)
+
+
+def conform(df: DataFrame, vectors: list[str] | tuple[str, ...] = ()) -> DataFrame:
     """Catalog columns first, as strings (missing optional ones as null), then
-    the passthrough columns, then the input order column."""
+    the passthrough columns (`vectors` as array<float>), then the input order column."""
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
         raise InputError(
@@ -119,23 +204,31 @@ def conform(df: DataFrame) -> DataFrame:
         (F.col(f"`{c}`").cast("string") if c in df.columns else F.lit(None).cast("string")).alias(c)
         for c in CATALOG_COLUMNS
     ]
-    passthrough = [F.col(f"`{c}`") for c in df.columns if c not in CATALOG_COLUMNS]
+    for name in vectors:
+        kind = df.schema[name].dataType
+        if not (isinstance(kind, ArrayType) and isinstance(kind.elementType, NumericType)):
+            raise InputError(
+                f"input.embeddings: column {name!r} is {kind.simpleString()}, not an array of numbers"
+            )
+    passthrough = [
+        F.col(f"`{c}`").cast("array<float>").alias(c) if c in vectors else F.col(f"`{c}`")
+        for c in df.columns
+        if c not in CATALOG_COLUMNS
+    ]
     return df.select(*catalog, *passthrough).withColumn(ROW_ORDER, F.monotonically_increasing_id())
 
 
-def read_input(spark: SparkSession, path: str, input_format: str) -> DataFrame:
-    """The input at `path` in the catalog schema (see `catalog.schema`)."""
-    if input_format not in INPUT_FORMATS:
-        raise InputError(
-            f"unknown input format {input_format!r} (expected one of {', '.join(INPUT_FORMATS)})"
-        )
-    _check_exists(path)
+def read_input(spark: SparkSession, source: str, cfg: InputConfig | None = None) -> DataFrame:
+    """The input at `source` (a path, a URI or a metastore table name) in the
+    catalog schema (see `catalog.schema`), its columns mapped by `cfg`."""
+    cfg = cfg or InputConfig()
+    check_input_config(cfg)
     try:
-        if input_format == "musicbrainz-dapo":
-            df = _read_musicbrainz_dapo(spark, path)
-        else:
-            df = _read_catalog(spark, path)
+        df = _read_source(spark, source, cfg)
+        if cfg.shifted_from is not None:
+            df = _put_back_shifted(df, source, cfg)
+        df = map_columns(df, cfg)
     except AnalysisException as exc:
         first = str(exc).strip().splitlines()[0]
-        raise InputError(f"cannot read {path}: {first}") from None
-    return conform(df)
+        raise InputError(f"cannot read {source}: {first}") from None
+    return conform(df, cfg.embeddings)

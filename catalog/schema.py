@@ -136,17 +136,3 @@ def passthrough_columns(columns: Iterable[str]) -> list[str]:
     """The columns of a normalised record that are the user's own, not tracklink's."""
     ours = set(CATALOG_COLUMNS) | set(NORMALISED_COLUMNS) | {ROW_ORDER}
     return [c for c in columns if c not in ours]
-
-
-# The columns of the MusicBrainz benchmark file (Leipzig "dapo" format) and
-# where each goes. CID / CTID are ground truth: they pass through, unused.
-MUSICBRAINZ_DAPO_COLUMNS = {
-    "TID": "record_id",
-    "SourceID": "source",
-    "title": "title",
-    "artist": "artists",
-    "album": "album",
-    "length": "duration_ms",
-    "year": "release_year",
-    "number": "track_number",
-}

@@ -490,11 +490,13 @@ def _strip_track_prefix(title: str, track_number: int | None) -> str:
 
 
 def _split_packed(
-    title: str, artist: str | None, album: str | None
+    title: str, artist: str | None, album: str | None, album_packed: bool = False
 ) -> tuple[str, str | None, str | None, list[str]]:
     """Undo "Artist - Title" and "Title - Album" packing, using the other fields
-    to decide which side is which. Returns title, artist, album and any version
-    segments found after a dash."""
+    to decide which side is which. `album_packed`: the record's feed packs the
+    release into its titles (`catalog.packing`), so an empty album field and a
+    right part that is not the artist's make the right part the album. Returns
+    title, artist, album and any version segments found after a dash."""
     versions: list[str] = []
     if _DASH not in title and artist is None and (loose := _LOOSE_DASH.search(title)):
         title = f"{title[: loose.start()]}{_DASH}{title[loose.end() :]}"
@@ -526,7 +528,10 @@ def _split_packed(
         return right, artist, album, versions
     if similar(_drop_article(c_right), _drop_article(c_artist)):
         return left, artist, album, versions
-    if album is None:
+    # "River Deep - Mountain High" by its credited artist is a whole title:
+    # the right part is an album only where the album field or the feed's
+    # habit says so.
+    if album is None and album_packed:
         return left, artist, raw_or_none(right), versions
     if c_album and similar(c_right, c_album):
         return left, artist, album, versions
@@ -538,9 +543,11 @@ def parse_title(
     raw_artist: str | None = None,
     raw_album: str | None = None,
     track_number: int | None = None,
+    album_packed: bool = False,
 ) -> ParsedTitle:
     """Separate what feeds pack into a title: track number, artist, album,
-    featured credits, version tags and video markers."""
+    featured credits, version tags and video markers. `album_packed`: see
+    `_split_packed`."""
     artist, album = raw_artist, raw_album
     year_hint = None
     while album is not None and (m := ALBUM_STORE_SUFFIX.search(album)):
@@ -557,7 +564,7 @@ def parse_title(
     title = _strip_track_prefix(raw_title.strip(), track_number)
     if not title.strip():  # "007-": a track number and nothing else
         return ParsedTitle(None, artist, album, year_hint=year_hint)
-    title, artist, album, dash_segments = _split_packed(title, artist, album)
+    title, artist, album, dash_segments = _split_packed(title, artist, album, album_packed)
 
     featured: list[str] = []
     versions: list[str] = []

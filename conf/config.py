@@ -35,6 +35,35 @@ class SparkConfig(_Section):
     conf: dict[str, str] = Field(default_factory=dict)
 
 
+class InputConfig(_Section):
+    """How the catalogue's own columns fill tracklink's roles (`catalog.schema`)."""
+
+    # Role -> the catalogue's column, e.g. {title: song_name, artists: performer,
+    # duration_ms: length}; a role not named here is read from the column of its
+    # own name, if there is one. Every other column passes through.
+    columns: dict[str, str] = Field(default_factory=dict)
+    # The catalogue's vector columns (array<float>: an audio or video embedding,
+    # a fingerprint vector). Each becomes a blocker and a comparison; a record
+    # may have no vector.
+    embeddings: list[str] = Field(default_factory=list)
+    # CSV field delimiter; None: read from the header line (",", ";", tab or "|").
+    delimiter: str | None = None
+    # A column whose value some rows lost together with its delimiter, so that
+    # every later value slid one column right (MusicBrainz 20K's `id`): such
+    # rows are put back (`catalog.shifted_rows`), judged by the track number,
+    # length and year columns. None: no repair.
+    shifted_from: str | None = None
+
+
+class RolesConfig(_Section):
+    """Which roles blocking and the model use: those a catalogue actually fills."""
+
+    # A role is used only if at least this share of records have a value ...
+    min_share: float = Field(0.02, ge=0, le=1)
+    # ... and at least this many distinct values (a constant tells nothing).
+    min_distinct: int = Field(2, ge=1)
+
+
 class ValidationConfig(_Section):
     # What to do with a row whose title is missing: the foundation contract is
     # to quarantine it, since a title is what every blocker keys on.
@@ -52,6 +81,12 @@ class NormaliseConfig(_Section):
     # Take a length, release date, copyright line or price that an export
     # appended to the title back out of it (`catalog.spilled_values`).
     take_spilled_values: bool = True
+    # "Title - Album" is undone only for the sources that pack releases into
+    # titles: of a source's rows with an artist and no album, at least this
+    # share have a dashed title (and at least `album_packing_min_rows` do).
+    # Elsewhere "River Deep - Mountain High" is a title (`catalog.packing`).
+    album_packing_share: float = Field(0.5, ge=0, le=1)
+    album_packing_min_rows: int = Field(20, ge=1)
 
 
 class MinHashConfig(_Section):
@@ -216,6 +251,8 @@ class SemanticsConfig(_Section):
 
 class Config(_Section):
     spark: SparkConfig = Field(default_factory=SparkConfig)
+    input: InputConfig = Field(default_factory=InputConfig)
+    roles: RolesConfig = Field(default_factory=RolesConfig)
     validation: ValidationConfig = Field(default_factory=ValidationConfig)
     normalise: NormaliseConfig = Field(default_factory=NormaliseConfig)
     blocking: BlockingConfig = Field(default_factory=BlockingConfig)
@@ -291,6 +328,48 @@ def _describe(err: ValidationError) -> str:
         msg = "unknown key"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"bad config: {key}: {msg}{more}"
+
+
+# Input formats that are a packaged column mapping (conf/inputs/<name>.yaml).
+INPUT_FORMATS = ("catalog", "musicbrainz-dapo")
+
+
+def input_preset(input_format: str) -> InputConfig:
+    """The `input` section of a packaged input format (conf/inputs/<name>.yaml)."""
+    data = pkgutil.get_data("conf", f"inputs/{input_format}.yaml")
+    return InputConfig.model_validate((yaml.safe_load(data or b"") or {}).get("input", {}))
+
+
+def with_input_format(cfg: Config, input_format: str) -> Config:
+    """`cfg` with a packaged input format's `input` section under its own: the
+    format's column mapping, with the config's own entries winning."""
+    if input_format not in INPUT_FORMATS:
+        raise ConfigError(
+            f"unknown input format {input_format!r} (expected one of {', '.join(INPUT_FORMATS)})"
+        )
+    if input_format == "catalog":
+        return cfg
+    preset = input_preset(input_format)
+    own = cfg.input.model_dump(exclude_unset=True)
+    merged = {**preset.model_dump(), **own, "columns": {**preset.columns, **cfg.input.columns}}
+    return cfg.model_copy(update={"input": InputConfig.model_validate(merged)})
+
+
+def map_overrides(mappings: list[str]) -> list[str]:
+    """`--map role=column` arguments as `--set` overrides; `embeddings=a,b`
+    names the vector columns."""
+    out = []
+    for mapping in mappings:
+        role, sep, column = mapping.partition("=")
+        role, column = role.strip(), column.strip()
+        if not sep or not role or not column:
+            raise ConfigError(f"--map expects role=column, got {mapping!r}")
+        if role == "embeddings":
+            names = [c.strip() for c in column.split(",") if c.strip()]
+            out.append(f"input.embeddings={json.dumps(names)}")
+        else:
+            out.append(f"input.columns.{role}={json.dumps(column)}")
+    return out
 
 
 def load_config(path: str | None = None, overrides: list[str] | None = None) -> Config:

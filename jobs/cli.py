@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Callable
 
+from conf.config import INPUT_FORMATS, Config, load_config, map_overrides, with_input_format
 from conf.errors import TracklinkError
 
 
@@ -29,6 +30,40 @@ def add_config_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="KEY=VALUE",
         help="override one config value, e.g. --set clustering.threshold=0.95 (repeatable)",
     )
+
+
+def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    """--input, --input-format and --map: where a job reads a catalogue, and
+    which of its columns fill which role."""
+    parser.add_argument(
+        "--input",
+        required=required,
+        help="a catalogue: Parquet, CSV or Delta path (local, dbfs:/ or object store), "
+        "or a metastore table name such as main.music.tracks",
+    )
+    parser.add_argument(
+        "--input-format",
+        default="catalog",
+        choices=INPUT_FORMATS,
+        help="catalog: columns by role name or --map; musicbrainz-dapo: the MusicBrainz 20K "
+        "file's mapping (conf/inputs/musicbrainz-dapo.yaml)",
+    )
+    parser.add_argument(
+        "--map",
+        dest="maps",
+        action="append",
+        default=[],
+        metavar="ROLE=COLUMN",
+        help="the input column that fills a role, e.g. --map title=song_name "
+        "(repeatable; --map embeddings=audio_vec,video_vec names vector columns)",
+    )
+
+
+def load_job_config(args: argparse.Namespace) -> Config:
+    """The config from --config, --map and --set (in that order), with
+    --input-format's mapping under it when the job reads an input."""
+    cfg = load_config(args.config, [*map_overrides(getattr(args, "maps", [])), *args.overrides])
+    return with_input_format(cfg, getattr(args, "input_format", "catalog"))
 
 
 def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = None) -> None:

@@ -1,7 +1,7 @@
 """Measure blocking alone against ground truth: pair completeness, reduction ratio
 and candidates per record, for the union of blockers and for each one.
 
-    python -m jobs.evaluate_blocking --input PATH --input-format FORMAT --truth COLUMN
+    python -m jobs.evaluate_blocking --input PATH --truth COLUMN [--map ROLE=COLUMN ...]
                                      [--config ...] [--set key=value ...]
 """
 
@@ -17,11 +17,10 @@ if __package__ in (None, ""):
 from pyspark.sql import functions as F
 
 from blocking import candidate_pairs, describe_minhash
-from catalog import INPUT_FORMATS, normalise, read_input, split_valid
-from conf.config import load_config
+from catalog import normalise, read_input, split_valid
 from conf.errors import InputError
 from evaluation.blocking_quality import blocking_quality, format_blocking_quality, missed_pairs
-from jobs.cli import add_config_arguments, run_cli
+from jobs.cli import add_config_arguments, add_input_arguments, load_job_config, run_cli
 from runtime.progress import StageTimer
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
@@ -33,8 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--input", required=True)
-    parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
+    add_input_arguments(parser)
     parser.add_argument("--truth", required=True, metavar="COLUMN")
     parser.add_argument(
         "--missed",
@@ -48,10 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     add_config_arguments(parser)
     args = parser.parse_args(argv)
 
-    cfg = load_config(args.config, args.overrides)
+    cfg = load_job_config(args)
     spark = get_spark(cfg.spark)
     timer = StageTimer(spark, cfg.progress.heartbeat_s)
-    raw = read_input(spark, args.input, args.input_format)
+    raw = read_input(spark, args.input, cfg.input)
     if args.truth not in raw.columns:
         raise InputError(f"--truth {args.truth}: no such column in the input")
     valid, _ = split_valid(raw, cfg.validation)

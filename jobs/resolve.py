@@ -1,7 +1,8 @@
 """Resolve a music catalogue into Delta tables (see `pipeline` for the stages,
 `pipeline.tables` for what each table holds).
 
-    tracklink resolve --input PATH --output DIR [--input-format catalog|musicbrainz-dapo]
+    tracklink resolve --input PATH|TABLE --output DIR [--map ROLE=COLUMN ...]
+                      [--input-format catalog|musicbrainz-dapo]
                       [--mode full|incremental] [--truth COLUMN]
                       [--config conf/local.yaml] [--set key=value ...]
     python -m jobs.resolve ...          (the same arguments)
@@ -21,9 +22,7 @@ import sys
 if __package__ in (None, ""):  # `spark-submit jobs/resolve.py` without --py-files
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from catalog import INPUT_FORMATS
-from conf.config import load_config
-from jobs.cli import add_config_arguments, run_cli
+from jobs.cli import add_config_arguments, add_input_arguments, load_job_config, run_cli
 from pipeline import MODES, RunInput, check_config, format_summary, resolve
 from runtime.spark import get_spark
 
@@ -34,8 +33,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--input", required=True, help="catalog Parquet/CSV/Delta, or a dapo CSV")
-    parser.add_argument("--input-format", default="catalog", choices=INPUT_FORMATS)
+    add_input_arguments(parser)
     parser.add_argument("--output", required=True, help="folder for the Delta tables")
     parser.add_argument(
         "--mode",
@@ -56,7 +54,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    cfg = load_config(args.config, args.overrides)
+    cfg = load_job_config(args)
     check_config(cfg)
     spark = get_spark(cfg.spark)
     source = RunInput(args.input, args.input_format, args.truth)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from pyspark.sql import SparkSession
 
 from blocking import check_blocking
-from conf.config import Config
+from catalog.readers import check_input_config
+from conf.config import Config, with_input_format
 from conf.errors import ConfigError
 from pipeline.context import RunInput, open_run
 from pipeline.full import resolve_full
@@ -19,6 +20,7 @@ MODES = {"full": resolve_full, "incremental": resolve_incremental}
 def check_config(cfg: Config) -> None:
     """What the config names must exist: refused before a session starts."""
     check_blocking(cfg.blocking)
+    check_input_config(cfg.input)
     embedding = cfg.blocking.embedding
     if embedding.enabled and embedding.encoder == "minilm":
         from embeddings.minilm import require
@@ -37,6 +39,7 @@ def resolve(
     happened (also tracked in MLflow and appended to the `runs` table)."""
     if mode not in MODES:
         raise ConfigError(f"unknown mode {mode!r} (known: {', '.join(MODES)})")
+    cfg = with_input_format(cfg, source.format)
     check_config(cfg)
     if mode == "incremental":
         check_incremental(cfg, DeltaStore(spark, output, cfg.output.delta_engine))

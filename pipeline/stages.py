@@ -53,7 +53,7 @@ def read_and_validate(ctx: RunContext) -> Validated:
     """Read the input and split it into rows to resolve and quarantined rows."""
     source = ctx.source
     with ctx.timer.stage("read"):
-        raw = read_input(ctx.spark, source.path, source.format)
+        raw = read_input(ctx.spark, source.path, ctx.cfg.input)
         if source.truth_column and source.truth_column not in raw.columns:
             raise InputError(f"--truth {source.truth_column}: no such column in the input")
         raw = ctx.cache(raw)

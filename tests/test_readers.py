@@ -2,10 +2,13 @@
 
 import pytest
 
-from catalog.readers import read_input
+from catalog.readers import describe_mapping, is_table_name, read_input
 from catalog.shifted_rows import Layout, unshifted
-from conf.errors import InputError
+from conf.config import Config, InputConfig, input_preset, map_overrides, with_input_format
+from conf.errors import ConfigError, InputError
 from storage.delta import DeltaStore
+
+MB = input_preset("musicbrainz-dapo")
 
 ROWS = [("1", "Song", "Artist", "180000", "x"), ("2", "Other", None, "3:00", "y")]
 SCHEMA = "record_id string, title string, artists string, duration_ms string, extra string"
@@ -21,7 +24,7 @@ def test_catalog_inputs_in_parquet_csv_and_delta(spark, tmp_path, fmt):
         df.write.option("header", True).csv(path)
     else:
         DeltaStore(spark, str(tmp_path)).write(df, f"input_{fmt}")
-    out = read_input(spark, path, "catalog")
+    out = read_input(spark, path)
     assert out.columns[:3] == ["record_id", "title", "source"]
     assert "extra" in out.columns  # passthrough
     rows = {r.record_id: r for r in out.collect()}
@@ -31,7 +34,7 @@ def test_catalog_inputs_in_parquet_csv_and_delta(spark, tmp_path, fmt):
 def test_csv_values_stay_text(spark, tmp_path):
     path = tmp_path / "in.csv"
     path.write_text("record_id,title,track_number,release_year\n1,Song,007,'05\n")
-    row = read_input(spark, str(path), "catalog").collect()[0]
+    row = read_input(spark, str(path)).collect()[0]
     assert (row.track_number, row.release_year) == ("007", "'05")
 
 
@@ -41,7 +44,7 @@ def test_musicbrainz_dapo_columns_are_mapped(spark, tmp_path):
         "TID,CID,CTID,SourceID,id,number,title,length,artist,album,year,language\n"
         "1,1,1,2,x,9,A - B,219,,C,75,French\n"
     )
-    row = read_input(spark, str(path), "musicbrainz-dapo").collect()[0]
+    row = read_input(spark, str(path), MB).collect()[0]
     assert (row.record_id, row.source, row.duration_ms, row.track_number) == ("1", "2", "219", "9")
     assert row.CID == "1"  # truth passes through, unused
 
@@ -59,7 +62,7 @@ def test_musicbrainz_rows_that_slid_one_column_right_are_put_back(spark, tmp_pat
         # nor is a lost title: its number column holds a number
         "4,3,1,4,,A18,[untitled],,Loops,,2009,English\n"
     )
-    rows = {r.record_id: r for r in read_input(spark, str(path), "musicbrainz-dapo").collect()}
+    rows = {r.record_id: r for r in read_input(spark, str(path), MB).collect()}
     one, two = rows["1"], rows["2"]
     assert (one.id, one.track_number, one.title, one.duration_ms, one.artists) == (
         "MBox7-HH",
@@ -104,19 +107,101 @@ def test_a_row_is_moved_only_when_it_reads_better_one_column_left():
     assert unshifted(row, layout) is None
 
 
-def test_missing_path_unknown_format_and_missing_columns_are_input_errors(spark, tmp_path):
+def test_missing_path_unknown_format_and_missing_columns_are_errors(spark, tmp_path):
     with pytest.raises(InputError, match="not found"):
-        read_input(spark, str(tmp_path / "nope.parquet"), "catalog")
-    with pytest.raises(InputError, match="unknown input format"):
-        read_input(spark, str(tmp_path), "xml")
+        read_input(spark, str(tmp_path / "nope.parquet"))
+    with pytest.raises(ConfigError, match="unknown input format"):
+        with_input_format(Config(), "xml")
     path = tmp_path / "bad.csv"
     path.write_text("id,name\n1,x\n")
     with pytest.raises(InputError, match="no record_id, title column"):
-        read_input(spark, str(path), "catalog")
+        read_input(spark, str(path))
 
 
 def test_input_column_clashing_with_output_columns_is_an_input_error(spark, tmp_path):
     path = tmp_path / "clash.csv"
     path.write_text("record_id,title,cluster_id\n1,x,7\n")
     with pytest.raises(InputError, match="cluster_id"):
-        read_input(spark, str(path), "catalog")
+        read_input(spark, str(path))
+
+
+def test_columns_are_mapped_to_roles_by_configuration(spark, tmp_path):
+    path = tmp_path / "own.csv"
+    path.write_text(
+        "track_id;song_name;performer;length;ISRC_code;artists\n7;Song;Band;3:10;X;kept\n"
+    )
+    cfg = InputConfig(
+        columns={
+            "record_id": "track_id",
+            "title": "song_name",
+            "artists": "performer",
+            "duration_ms": "length",
+            "isrc": "ISRC_code",
+        }
+    )
+    row = read_input(spark, str(path), cfg).collect()[0]  # ";" read from the header
+    assert (row.record_id, row.title, row.artists, row.duration_ms, row.isrc) == (
+        "7",
+        "Song",
+        "Band",
+        "3:10",
+        "X",
+    )
+    # a column named like a role another column fills keeps its values
+    assert row.artists_input == "kept"
+    assert "record_id <- track_id" in describe_mapping(["track_id"], cfg)
+
+
+def test_a_role_mapped_to_a_missing_column_is_one_line_naming_it(spark, tmp_path):
+    path = tmp_path / "own.csv"
+    path.write_text("id,name\n1,x\n")
+    cfg = InputConfig(columns={"record_id": "id", "title": "song_name"})
+    with pytest.raises(
+        InputError, match="input.columns.title: the input has no column 'song_name'"
+    ):
+        read_input(spark, str(path), cfg)
+    with pytest.raises(ConfigError, match="input.columns.songname: unknown role"):
+        read_input(spark, str(path), InputConfig(columns={"songname": "name"}))
+
+
+def test_map_arguments_become_config_overrides():
+    assert map_overrides(["title=song_name", "embeddings=a, b"]) == [
+        'input.columns.title="song_name"',
+        'input.embeddings=["a", "b"]',
+    ]
+    with pytest.raises(ConfigError, match="role=column"):
+        map_overrides(["title"])
+
+
+def test_an_input_format_is_a_mapping_under_the_users_own():
+    cfg = Config(input=InputConfig(columns={"title": "name"}))
+    merged = with_input_format(cfg, "musicbrainz-dapo").input
+    assert merged.columns["title"] == "name" and merged.columns["record_id"] == "TID"
+    assert merged.shifted_from == "id"
+
+
+def test_vector_columns_are_read_as_float_arrays(spark, tmp_path):
+    df = spark.createDataFrame(
+        [("1", "Song", [1.0, 0.0]), ("2", "Other", None)],
+        "id string, title string, vec array<double>",
+    )
+    df.write.parquet(str(tmp_path / "v"))
+    cfg = InputConfig(columns={"record_id": "id"}, embeddings=["vec"])
+    out = read_input(spark, str(tmp_path / "v"), cfg)
+    assert dict(out.dtypes)["vec"] == "array<float>"
+    with pytest.raises(InputError, match="not an array of numbers"):
+        read_input(
+            spark,
+            str(tmp_path / "v"),
+            InputConfig(columns={"record_id": "id"}, embeddings=["title"]),
+        )
+
+
+def test_a_metastore_table_is_read_by_name(spark):
+    assert is_table_name("main.music.tracks") and not is_table_name("/data/tracks.parquet")
+    spark.createDataFrame(
+        [("1", "Song")], "record_id string, title string"
+    ).createOrReplaceTempView("tracklink_test_tracks")
+    assert read_input(spark, "tracklink_test_tracks").count() == 1
+    with pytest.raises(InputError, match="no file and no table named nosuch.table"):
+        read_input(spark, "nosuch.table")

@@ -128,9 +128,22 @@ def test_artist_packed_into_title_is_unpacked_when_artist_is_empty():
     assert (p.title, p.artist) == ("lenfant aux yeux ditalie", "Daniel Balavoine")
 
 
-def test_album_packed_into_title_is_unpacked_when_album_is_empty():
-    p = parse_title("Fish Tail Blues - The King & Mister Jelly Lord", "Jelly Roll Morton", None)
+def test_album_packed_into_title_is_unpacked_for_a_feed_that_packs_albums():
+    title = "Fish Tail Blues - The King & Mister Jelly Lord"
+    p = parse_title(title, "Jelly Roll Morton", None, album_packed=True)
     assert (p.title, p.album) == ("fish tail blues", "The King & Mister Jelly Lord")
+
+
+@pytest.mark.parametrize(
+    ("title", "artist", "expected"),
+    [
+        ("River Deep - Mountain High", "Ike & Tina Turner", "river deep mountain high"),
+        ("Like - a - Rolling Stone", "Bob Dylan", "like a rolling stone"),
+    ],
+)
+def test_dashed_title_with_its_artist_stays_whole(title, artist, expected):
+    p = parse_title(title, artist, None)
+    assert (p.title, p.album) == (expected, None)
 
 
 def test_bracketed_album_repeated_in_title_is_removed():
@@ -241,7 +254,9 @@ def test_album_repeated_in_brackets_is_not_read_as_a_version():
 
 
 def test_album_packed_after_a_dash_is_not_read_as_a_version():
-    p = parse_title("Interview 4 - 2005-08-30: KEXP Live", "Death Cab for Cutie", None)
+    p = parse_title(
+        "Interview 4 - 2005-08-30: KEXP Live", "Death Cab for Cutie", None, album_packed=True
+    )
     assert (p.title, p.album, p.version) == ("interview 4", "2005-08-30: KEXP Live", "original")
 
 
