@@ -7,7 +7,7 @@ Records of different kinds (audio, video) are never paired here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -30,7 +30,16 @@ from blocking.minhash import (
     shingled_text,
     title_text,
 )
-from blocking.registry import BLOCKERS, LOOSE, block_size_caps, exact_blockers
+from blocking.registry import (
+    BLOCKERS,
+    EMBEDDING,
+    LOOSE,
+    block_size_caps,
+    exact_blockers,
+    runs_on,
+    vector_blocker,
+)
+from blocking.vectors import vector_band_keys, vector_floor
 from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 from runtime.cache import JobCache
 
@@ -71,13 +80,21 @@ class SkewReport:
         )
 
 
-def block_keys(records: DataFrame, cfg: BlockingConfig) -> DataFrame:
-    """Every key-only blocker's keys: `record_id`, `kind_norm`, `blocker`, `key`.
-    Embedding blocking is not here: its pairs also need the vectors (the
-    cosine floor), see `embedding_pairs`."""
-    keys = exact_keys(records, exact_blockers(cfg))
-    if cfg.minhash.enabled:
+def block_keys(
+    records: DataFrame,
+    cfg: BlockingConfig,
+    usable: Iterable[str] | None = None,
+    vectors: Mapping[str, int] | None = None,
+) -> DataFrame:
+    """Every key-only blocker's keys: `record_id`, `kind_norm`, `blocker`, `key`,
+    for the blockers the catalogue's `usable` columns allow (None: all) and
+    its `vectors` (column -> length). Text embedding blocking is not here:
+    its pairs also need the encoder's vectors, see `embedding_pairs`."""
+    keys = exact_keys(records, exact_blockers(cfg, usable))
+    if cfg.minhash.enabled and runs_on(MINHASH, usable):
         keys = keys.unionByName(minhash_band_keys(records, cfg.minhash))
+    if cfg.vectors.enabled and vectors:
+        keys = keys.unionByName(vector_band_keys(records, dict(vectors), cfg.vectors))
     return keys
 
 
@@ -145,19 +162,25 @@ def guard_skew(
 
 
 # Every blocker's bit in a pair's `blocked_by` mask, in name order, so that
-# the names read back from a mask come out sorted.
+# the names read back from a mask come out sorted. A catalogue's vector
+# blockers ("vector:<column>") follow, in name order too (`bit_order`).
 BIT_ORDER = tuple(BLOCKERS)
 
 
-def _blocker_bit(blocker: Column) -> Column:
-    bit = F.lit(0)
-    for i, name in enumerate(BIT_ORDER):
+def bit_order(vectors: Iterable[str] = ()) -> tuple[str, ...]:
+    """The mask's bits for a run with these vector columns."""
+    return BIT_ORDER + tuple(sorted(vector_blocker(v) for v in vectors))
+
+
+def _blocker_bit(blocker: Column, order: tuple[str, ...] = BIT_ORDER) -> Column:
+    bit = F.lit(0).cast("long")
+    for i, name in enumerate(order):
         bit = F.when(blocker == name, F.lit(1 << i)).otherwise(bit)
     return bit
 
 
-def _blocker_names(mask: Column) -> Column:
-    present = [F.when(mask.bitwiseAND(1 << i) != 0, F.lit(n)) for i, n in enumerate(BIT_ORDER)]
+def _blocker_names(mask: Column, order: tuple[str, ...] = BIT_ORDER) -> Column:
+    present = [F.when(mask.bitwiseAND(1 << i) != 0, F.lit(n)) for i, n in enumerate(order)]
     return F.array_compact(F.array(*present))
 
 
@@ -193,11 +216,13 @@ def record_index(records: DataFrame, keep: Keep = _no_keep) -> DataFrame:
     return index
 
 
-def key_pairs(keys: DataFrame) -> DataFrame:
+def key_pairs(keys: DataFrame, order: tuple[str, ...] = BIT_ORDER) -> DataFrame:
     """Self-join on shared keys (`key_id` from `guard_skew`): `rid_l` < `rid_r`
-    and `mask`, the bits of the blockers that proposed the pair."""
+    and `mask`, the bits (in `order`) of the blockers that proposed the pair."""
     slim = keys.select(
-        F.xxhash64("record_id").alias("rid"), "key_id", _blocker_bit(F.col("blocker")).alias("bit")
+        F.xxhash64("record_id").alias("rid"),
+        "key_id",
+        _blocker_bit(F.col("blocker"), order).alias("bit"),
     )
     left = slim.withColumnRenamed("rid", "rid_l")
     right = slim.select(F.col("rid").alias("rid_r"), "key_id")
@@ -209,12 +234,14 @@ def key_pairs(keys: DataFrame) -> DataFrame:
     )
 
 
-def named_pairs(by_id: DataFrame, index: DataFrame, evidence: bool = True) -> DataFrame:
+def named_pairs(
+    by_id: DataFrame, index: DataFrame, evidence: bool = True, order: tuple[str, ...] = BIT_ORDER
+) -> DataFrame:
     """(`rid_l`, `rid_r`, `mask`) -> `record_id_l` < `record_id_r`,
     `blocked_by` (sorted names), and with `evidence` both records'
     `EVIDENCE_COLUMNS`."""
     carried = EVIDENCE if evidence else ()
-    return _oriented(_with_sides(by_id, index, ["record_id", *carried]), carried)
+    return _oriented(_with_sides(by_id, index, ["record_id", *carried]), carried, order)
 
 
 def _with_sides(by_id: DataFrame, index: DataFrame, columns: list[str]) -> DataFrame:
@@ -227,7 +254,9 @@ def _with_sides(by_id: DataFrame, index: DataFrame, columns: list[str]) -> DataF
     return by_id
 
 
-def _oriented(named: DataFrame, carried: tuple[str, ...] | list[str]) -> DataFrame:
+def _oriented(
+    named: DataFrame, carried: tuple[str, ...] | list[str], order: tuple[str, ...] = BIT_ORDER
+) -> DataFrame:
     """Pairs with both sides' `record_id` and `carried` -> `record_id_l` <
     `record_id_r`, `blocked_by`, and `carried` swapped with their records."""
     swap = F.col("record_id_l") > F.col("record_id_r")
@@ -239,7 +268,7 @@ def _oriented(named: DataFrame, carried: tuple[str, ...] | list[str]) -> DataFra
     return named.select(
         pick("record_id", "l").alias("record_id_l"),
         pick("record_id", "r").alias("record_id_r"),
-        _blocker_names(F.col("mask")).alias("blocked_by"),
+        _blocker_names(F.col("mask"), order).alias("blocked_by"),
         *[pick(c, "l").alias(f"{c}_l") for c in carried],
         *[pick(c, "r").alias(f"{c}_r") for c in carried],
     )
@@ -343,11 +372,18 @@ def minhash_pairs(
 
 
 def candidate_pairs(
-    records: DataFrame, cfg: BlockingConfig, keys: DataFrame | None = None
+    records: DataFrame,
+    cfg: BlockingConfig,
+    keys: DataFrame | None = None,
+    usable: Iterable[str] | None = None,
+    vectors: Mapping[str, int] | None = None,
 ) -> tuple[DataFrame, SkewReport]:
     """Candidate pairs for `records` (normalised), and what the skew guard did.
     `keys`: the exact keys when the caller already has them (MinHash rows in
     them are ignored: MinHash pairs come from `minhash_pairs`, per text).
+    `usable`: the columns the catalogue fills (`catalog.profile`; None: all),
+    which decide the blockers that run; `vectors`: its vector columns and
+    their lengths, each a blocker.
 
     The pairs come back computed, as a local checkpoint (the tables blocking
     kept on the way are released by then); Spark frees its blocks once the
@@ -355,15 +391,20 @@ def candidate_pairs(
     with JobCache() as scratch:
         # Only the small tables are kept (see `guard_skew`).
         index = record_index(records)
-        keys = exact_keys(records, exact_blockers(cfg)) if keys is None else keys
+        vectors = dict(vectors or {}) if cfg.vectors.enabled else {}
+        order = bit_order(vectors)
+        if keys is None:
+            keys = exact_keys(records, exact_blockers(cfg, usable))
+            if vectors:
+                keys = keys.unionByName(vector_band_keys(records, vectors, cfg.vectors))
         kept, report = guard_skew(
             keys.filter(F.col("blocker") != MINHASH),
             cfg.max_block_size,
             caps=block_size_caps(cfg),
             keep=scratch,
         )
-        by_id = key_pairs(kept).withColumn("titles_agree", F.lit(False))
-        if cfg.minhash.enabled:
+        by_id = key_pairs(kept, order).withColumn("titles_agree", F.lit(False))
+        if cfg.minhash.enabled and runs_on(MINHASH, usable):
             by_minhash, minhash_report = minhash_pairs(
                 index, cfg.minhash, cfg.max_block_size, guard_keep=scratch
             )
@@ -375,8 +416,9 @@ def candidate_pairs(
                 )
             )
             report = report.merged(minhash_report)
-        pairs = _named_plausible(by_id, index, cfg, scratch)
-        if cfg.embedding.enabled:
+        pairs = _named_plausible(by_id, index, cfg, scratch, order)
+        pairs = vector_floor(pairs, records, list(vectors), cfg.vectors.similarity_floor)
+        if cfg.embedding.enabled and runs_on(EMBEDDING, usable):
             by_embedding, embedding_report = embedding_pairs(
                 records, cfg.embedding, cfg.max_block_size, index
             )
@@ -389,13 +431,17 @@ def candidate_pairs(
     return pairs, report
 
 
-def _loose_only(mask: Column) -> Column:
-    strict = sum(1 << i for i, name in enumerate(BIT_ORDER) if name not in LOOSE)
+def _loose_only(mask: Column, order: tuple[str, ...] = BIT_ORDER) -> Column:
+    strict = sum(1 << i for i, name in enumerate(order) if name not in LOOSE)
     return mask.bitwiseAND(strict) == 0
 
 
 def _named_plausible(
-    by_id: DataFrame, index: DataFrame, cfg: BlockingConfig, keep: Keep = _no_keep
+    by_id: DataFrame,
+    index: DataFrame,
+    cfg: BlockingConfig,
+    keep: Keep = _no_keep,
+    order: tuple[str, ...] = BIT_ORDER,
 ) -> DataFrame:
     """`named_pairs` held to the rules of `drop_implausible`. Only pairs that
     nothing but loose blockers (`Blocker.loose`) proposed can fail them; the rest are named with
@@ -404,8 +450,8 @@ def _named_plausible(
     # a join and an aggregation.
     by_id = keep(by_id)
     by_id.count()
-    loose = _loose_only(F.col("mask"))
-    strict = named_pairs(by_id.where(~loose), index, evidence=False)
+    loose = _loose_only(F.col("mask"), order)
+    strict = named_pairs(by_id.where(~loose), index, evidence=False, order=order)
     return strict.unionByName(_plausible_loose(by_id.where(loose), index, cfg))
 
 
@@ -492,9 +538,13 @@ def drop_implausible(pairs: DataFrame, cfg: BlockingConfig) -> DataFrame:
     return pairs.mapInArrow(keep, pairs.schema).select(*out)
 
 
-def plausible_pairs(pairs: DataFrame, records: DataFrame, cfg: BlockingConfig) -> DataFrame:
-    """`drop_implausible` for pairs without their evidence (an incremental
-    run's); `records` must hold both records of every pair."""
+def plausible_pairs(
+    pairs: DataFrame, records: DataFrame, cfg: BlockingConfig, vectors: Iterable[str] = ()
+) -> DataFrame:
+    """`drop_implausible` and `vector_floor` for pairs without their evidence
+    (an incremental run's); `records` must hold both records of every pair."""
+    if cfg.vectors.enabled and vectors:
+        pairs = vector_floor(pairs, records, list(vectors), cfg.vectors.similarity_floor)
     evidence = record_index(records).select("record_id", *EVIDENCE)
     for s in ("l", "r"):
         pairs = pairs.join(

@@ -8,7 +8,7 @@ are switched on in their own sections. A pair's `blocked_by` lists these names.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from pyspark.sql import Column
@@ -18,6 +18,9 @@ from blocking.embedding import BLOCKER as EMBEDDING
 from blocking.minhash import BLOCKER as MINHASH
 from conf.config import BlockingConfig
 from conf.errors import ConfigError
+
+# Vector blockers are named after their column: "vector:audio_embedding".
+VECTOR_PREFIX = "vector:"
 
 
 @dataclass(frozen=True)
@@ -35,6 +38,13 @@ class Blocker:
     # to `blocking.text_floor`, since their blocks fill up with other artists'
     # songs of a common title and length.
     loose: bool = False
+    # The columns a catalogue must fill for it to run (`catalog.profile`);
+    # None: all of `columns`. A blocker keyed on "any text" needs none of its texts.
+    needs: tuple[str, ...] | None = None
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return self.columns if self.needs is None else self.needs
 
 
 _ALL = (
@@ -56,13 +66,19 @@ _ALL = (
         # share nothing are mostly one recording titled in two scripts
         # (docs/blocking.md, "Plausibility floors").
     ),
-    Blocker(EMBEDDING, ("title_norm", "artist_norm"), "SimHash bands of text embeddings"),
+    Blocker(
+        EMBEDDING,
+        ("title_norm", "artist_norm"),
+        "SimHash bands of text embeddings",
+        needs=("title_norm",),
+    ),
     Blocker("isrc", ("isrc_norm",), "the same ISRC", keys.isrc_key),
     Blocker(
         MINHASH,
         ("title_norm", "artist_norm"),
         "MinHash LSH bands over shingles of title and artist",
         loose=True,
+        needs=("title_norm",),
     ),
     Blocker(
         "text_duration",
@@ -70,6 +86,7 @@ _ALL = (
         "any text value in any field, lengths within 2 s: a feed that misfiled a field",
         keys.text_duration_key,
         cap=5,
+        needs=("duration_s",),
         # It holds every title_duration key (a title is text), so is as loose.
         loose=True,
     ),
@@ -79,6 +96,7 @@ _ALL = (
         "any text value and the track number: a feed with no length",
         keys.text_track_key,
         cap=5,
+        needs=("track_no",),
     ),
     Blocker(
         "title_artist",
@@ -126,15 +144,41 @@ EXACT_KEYS = tuple(name for name, b in BLOCKERS.items() if b.key is not None)
 LOOSE = frozenset(name for name, b in BLOCKERS.items() if b.loose)
 
 
-def exact_key_names(cfg: BlockingConfig) -> tuple[str, ...]:
-    """The exact blockers a config runs: those it names, or every one."""
-    return EXACT_KEYS if cfg.exact_keys is None else tuple(cfg.exact_keys)
+def runs_on(name: str, usable: Iterable[str] | None) -> bool:
+    """Whether blocker `name` can run on a catalogue whose usable columns are
+    `usable` (None: every column)."""
+    return usable is None or set(BLOCKERS[name].required) <= set(usable)
 
 
-def exact_blockers(cfg: BlockingConfig) -> dict[str, Callable[[], Column]]:
-    """The configured exact blockers' key functions, by name."""
+def exact_key_names(cfg: BlockingConfig, usable: Iterable[str] | None = None) -> tuple[str, ...]:
+    """The exact blockers a config runs: those it names (or every one), less
+    those that need a column the catalogue does not fill (`usable`)."""
+    named = EXACT_KEYS if cfg.exact_keys is None else tuple(cfg.exact_keys)
+    usable = None if usable is None else frozenset(usable)
+    return tuple(n for n in named if runs_on(n, usable))
+
+
+def left_out_blockers(cfg: BlockingConfig, usable: Iterable[str]) -> dict[str, str]:
+    """The configured blockers a catalogue cannot run, each with the columns it lacks."""
+    usable = frozenset(usable)
+    named = list(EXACT_KEYS if cfg.exact_keys is None else cfg.exact_keys)
+    named += [
+        n for n, on in ((MINHASH, cfg.minhash.enabled), (EMBEDDING, cfg.embedding.enabled)) if on
+    ]
+    return {
+        n: "needs " + ", ".join(c for c in BLOCKERS[n].required if c not in usable)
+        for n in named
+        if not runs_on(n, usable)
+    }
+
+
+def exact_blockers(
+    cfg: BlockingConfig, usable: Iterable[str] | None = None
+) -> dict[str, Callable[[], Column]]:
+    """The configured exact blockers' key functions, by name, for the
+    catalogue's usable columns (None: all)."""
     check_blocking(cfg)
-    return {name: BLOCKERS[name].key for name in exact_key_names(cfg)}
+    return {name: BLOCKERS[name].key for name in exact_key_names(cfg, usable)}
 
 
 def block_size_caps(cfg: BlockingConfig) -> dict[str, int]:
@@ -159,14 +203,31 @@ def check_blocking(cfg: BlockingConfig) -> None:
             )
 
 
-def describe_blockers(cfg: BlockingConfig) -> str:
+def blocker_names(
+    cfg: BlockingConfig, usable: Iterable[str] | None = None, vectors: Iterable[str] = ()
+) -> list[str]:
+    """Every blocker a run uses, in the order a log line says them."""
+    names = [*exact_key_names(cfg, usable)]
+    if cfg.minhash.enabled and runs_on(MINHASH, usable):
+        names.append(MINHASH)
+    if cfg.embedding.enabled and runs_on(EMBEDDING, usable):
+        names.append(EMBEDDING)
+    if cfg.vectors.enabled:
+        names += [vector_blocker(v) for v in vectors]
+    return names
+
+
+def vector_blocker(column: str) -> str:
+    """The blocker name of a vector column (`input.embeddings`)."""
+    return f"{VECTOR_PREFIX}{column}"
+
+
+def describe_blockers(
+    cfg: BlockingConfig, usable: Iterable[str] | None = None, vectors: Iterable[str] = ()
+) -> str:
     """The blockers a run uses, with their caps, as a log line says them."""
     caps = block_size_caps(cfg)
-    names = [*exact_key_names(cfg)]
-    if cfg.minhash.enabled:
-        names.append(MINHASH)
-    if cfg.embedding.enabled:
-        names.append(EMBEDDING)
+    names = blocker_names(cfg, usable, vectors)
     return ", ".join(
         f"{n} (cap {min(caps.get(n, cfg.max_block_size), cfg.max_block_size)})" for n in names
     )

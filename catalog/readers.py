@@ -178,13 +178,10 @@ def map_columns(df: DataFrame, cfg: InputConfig) -> DataFrame:
     return df
 
 
-def describe_mapping(columns: list[str], cfg: InputConfig) -> str:
+def describe_mapping(cfg: InputConfig) -> str:
     """Which column fills each role, as a log line and `jobs.show` say it."""
-    parts = []
-    for role in CATALOG_COLUMNS:
-        column = cfg.columns.get(role, role if role in columns else None)
-        if column is not None:
-            parts.append(role if column == role else f"{role} <- {column}")
+    parts = [f"{role} <- {column}" for role, column in cfg.columns.items() if column != role]
+    parts.append("other roles by their own names" if parts else "every role by its own name")
     parts += [f"embeddings <- {c}" for c in cfg.embeddings]
     return ", ".join(parts)
 

@@ -127,11 +127,26 @@ class EmbeddingBlockingConfig(_Section):
     seed: int = 1
 
 
+class VectorBlockingConfig(_Section):
+    """Blocking on the catalogue's own vectors (`input.embeddings`): SimHash
+    band keys, then a cosine floor on the pairs only vectors proposed."""
+
+    enabled: bool = True
+    # `bands` x `bits_per_band` random hyperplanes. 16 bits keep a random
+    # vector's band bucket small (1 in 65,536); 48 bands find a pair at
+    # cosine 0.9 with probability 0.985, at 0.93 with 0.999.
+    bands: int = Field(48, ge=1)
+    bits_per_band: int = Field(16, ge=1, le=62)
+    similarity_floor: float = Field(0.9, ge=-1, le=1)
+    seed: int = 1
+
+
 class BlockingConfig(_Section):
     # Exact blockers by name (`blocking.registry`); None: every one of them.
     exact_keys: list[str] | None = None
     minhash: MinHashConfig = Field(default_factory=MinHashConfig)
     embedding: EmbeddingBlockingConfig = Field(default_factory=EmbeddingBlockingConfig)
+    vectors: VectorBlockingConfig = Field(default_factory=VectorBlockingConfig)
     # Skew guard: a key shared by more records than this ("intro", "track 1")
     # would make a quadratic block; such blocks are dropped and logged.
     max_block_size: int = Field(100, ge=2)
@@ -195,6 +210,22 @@ class LinkageConfig(_Section):
             "version_class": [0.99999, 0.00001],
             "duration_s": [0.9, 0.05, 0.04, 0.01],
         }
+    )
+    # The prior (two random records match) is estimated from the first of
+    # these rules whose columns the catalogue fills (`catalog.profile`).
+    prior_blocking: list[list[str]] = Field(
+        default_factory=lambda: [
+            ["title_norm", "artist_norm"],
+            ["title_norm", "floor(duration_s / 4)"],
+            ["title_norm"],
+        ]
+    )
+    # EM sessions to run when none of `em_blocking` can (the roles it blocks
+    # on are missing): each learns every comparison but the ones it blocks on.
+    em_fallback: list[list[str]] = Field(default_factory=lambda: [["title_norm"], ["artist_norm"]])
+    # Cosine similarity levels of a vector column's comparison (`input.embeddings`).
+    vector_levels: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
+        default_factory=lambda: [0.95, 0.85, 0.6]
     )
     pair_model: PairModelConfig = Field(default_factory=PairModelConfig)
     seed: int = 42

@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from blocking import candidate_pairs, describe_minhash
 from catalog import normalise, read_input, split_valid
+from catalog.profile import profile_roles
 from conf.errors import InputError
 from evaluation.blocking_quality import blocking_quality, format_blocking_quality, missed_pairs
 from jobs.cli import add_config_arguments, add_input_arguments, load_job_config, run_cli
@@ -54,9 +55,14 @@ def main(argv: list[str] | None = None) -> int:
         raise InputError(f"--truth {args.truth}: no such column in the input")
     valid, _ = split_valid(raw, cfg.validation)
     records = normalise(valid, cfg.normalise).cache()
+    roles = profile_roles(records, cfg.roles, cfg.input.embeddings)
+    for line in roles.lines():
+        timer.note(line)
     with timer.stage("blocking"):
         timer.note(describe_minhash(cfg.blocking))
-        candidates, skew = candidate_pairs(records, cfg.blocking)
+        candidates, skew = candidate_pairs(
+            records, cfg.blocking, usable=roles.usable, vectors=roles.vectors
+        )
     if skew.dropped_keys:
         timer.note(
             "skew guard dropped %d keys (largest %d): %s",

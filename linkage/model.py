@@ -6,6 +6,8 @@ any Splink backend can load (it is logged to MLflow with every run).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -27,8 +29,9 @@ MODEL_COLUMNS = (
 )
 
 
-def model_input(records: DataFrame) -> DataFrame:
-    """Normalised records reduced to the model's columns.
+def model_input(records: DataFrame, vectors: Iterable[str] = ()) -> DataFrame:
+    """Normalised records reduced to the model's columns, and the catalogue's
+    `vectors` (`input.embeddings`) the model compares.
 
     `version_class` folds the versions that are the same audio (a remaster is
     the original recording) so that the version comparison is a plain equality.
@@ -37,7 +40,21 @@ def model_input(records: DataFrame) -> DataFrame:
     return records.withColumn(
         "version_class",
         F.when(same | F.col("version").isNull(), F.lit("original")).otherwise(F.col("version")),
-    ).select(*MODEL_COLUMNS)
+    ).select(*MODEL_COLUMNS, *[F.col(f"`{v}`") for v in vectors])
+
+
+def model_vectors(model_json: dict) -> list[str]:
+    """The vector columns a trained model compares."""
+    return [
+        c["output_column_name"]
+        for c in model_json.get("comparisons", [])
+        if c["output_column_name"] not in MODEL_COLUMNS
+    ]
+
+
+def model_columns(model_json: dict) -> list[str]:
+    """The columns a trained model compares (its comparisons' names)."""
+    return [c["output_column_name"] for c in model_json.get("comparisons", [])]
 
 
 def _levels(cfg: LinkageConfig):
@@ -104,14 +121,30 @@ def _levels(cfg: LinkageConfig):
     }
 
 
-def settings(cfg: LinkageConfig, present: set[str] | None = None):  # -> splink.SettingsCreator
-    """Splink settings; comparisons on columns with no value at all (`present`
-    excludes them, e.g. ISRCs in a feed without any) are left out."""
+def _vector_levels(column: str, cfg: LinkageConfig) -> list:
+    """Cosine similarity levels of a vector column, closest first."""
+    import splink.comparison_level_library as cll
+
+    return [
+        cll.NullLevel(column),
+        *[cll.CosineSimilarityLevel(column, t) for t in sorted(cfg.vector_levels, reverse=True)],
+        cll.ElseLevel(),
+    ]
+
+
+def settings(
+    cfg: LinkageConfig, present: Iterable[str] | None = None, vectors: Iterable[str] = ()
+):  # -> splink.SettingsCreator
+    """Splink settings: a comparison per column in `present` (None: all), so
+    a role the catalogue does not fill is left out, and one per vector column."""
     import splink.comparison_library as cl
     from splink import SettingsCreator
 
+    present = None if present is None else set(present)
     comparisons = []
-    for column, levels in _levels(cfg).items():
+    levels_by_column = _levels(cfg)
+    levels_by_column.update({v: _vector_levels(v, cfg) for v in vectors})
+    for column, levels in levels_by_column.items():
         if present is not None and column not in present:
             continue
         fixed = cfg.fixed_m.get(column)

@@ -18,60 +18,92 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from conf.config import LinkageConfig, PairModelConfig
-from linkage.model import MODEL_COLUMNS, model_input, settings
+from linkage.model import MODEL_COLUMNS, model_columns, model_input, model_vectors, settings
 from linkage.pair_features import SIDE_COLUMNS
 from runtime.progress import get_logger
+
+
+@dataclass
+class Training:
+    """How a model was learned: the prior's rule, the EM steps that ran and
+    those skipped (with why), written to the run's log, MLflow and `runs`."""
+
+    prior_rule: str | None = None
+    em_steps: list[str] = field(default_factory=list)
+    em_skipped: dict[str, str] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "prior_rule": self.prior_rule,
+            "em_steps": self.em_steps,
+            "em_skipped": self.em_skipped,
+        }
 
 
 @dataclass
 class ScoredPairs:
     pairs: DataFrame
     model_json: dict[str, Any]
+    training: Training | None = None
+    # The pair model's version when it rescored the pairs, else why not.
+    pair_model: str = "off"
 
 
-def present_columns(inputs: DataFrame) -> set[str]:
-    """The model columns that hold at least one value."""
-    counts = inputs.agg(*[F.count(F.col(c)).alias(c) for c in inputs.columns]).collect()[0]
-    return {c for c in inputs.columns if counts[c]}
+# Columns every model input carries whatever the catalogue fills.
+ALWAYS = frozenset({"record_id", "artist_names", "version_class"})
 
 
 def train_and_score(
-    spark: SparkSession, records: DataFrame, candidates: DataFrame, cfg: LinkageConfig
+    spark: SparkSession,
+    records: DataFrame,
+    candidates: DataFrame,
+    cfg: LinkageConfig,
+    usable: Iterable[str] | None = None,
+    vectors: Iterable[str] = (),
 ) -> ScoredPairs:
-    """Fit the model on `records` and score `candidates` (record_id_l < record_id_r)."""
-    from splink import Linker
-
-    log = get_logger()
+    """Fit the model on `records` and score `candidates` (record_id_l <
+    record_id_r). `usable`: the columns the catalogue fills (`catalog.profile`;
+    None: all), which decide the comparisons, the prior's rule and the EM
+    steps; `vectors`: vector columns to compare too."""
+    vectors = list(vectors)
+    present = set(MODEL_COLUMNS if usable is None else usable) & set(MODEL_COLUMNS) | ALWAYS
+    present |= set(vectors)
+    model_settings = settings(cfg, present - ALWAYS | {"version_class"}, vectors)
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
     db_api = spark_api(spark)
-    everything = model_input(records)
+    everything = model_input(records, vectors)
     inputs = training_sample(everything, cfg.train_max_records, cfg.seed)
-    present = present_columns(inputs)
-    absent = sorted(set(MODEL_COLUMNS) - present - {"record_id", "artist_names"})
-    if absent:
-        log.info("  no values at all in %s: left out of the model", ", ".join(absent))
     if cfg.train_engine == "duckdb":
-        model = train_on_duckdb(inputs, settings(cfg, present), cfg, present)
-        return ScoredPairs(
-            score_with_model(spark, records, candidates, model, cfg.pair_model), model
-        )
+        model, training = train_on_duckdb(inputs, model_settings, cfg, present, vectors)
+        return _scored(spark, records, candidates, model, cfg.pair_model, present, training)
+    from splink import Linker
+
     registered = db_api.register(inputs)
-    linker = Linker(registered, settings(cfg, present), log_level=logging.WARNING)
-    train(linker, cfg, present)
+    linker = Linker(registered, model_settings, log_level=logging.WARNING)
+    training = train(linker, cfg, present)
     model = linker.misc.save_model_to_json()
     if inputs is everything:
         pairs = _predict_blocked(db_api, linker, candidates)
-        return ScoredPairs(with_pair_model(pairs, records, cfg.pair_model), model)
+        rescored, used = with_pair_model(pairs, records, cfg.pair_model, present)
+        return ScoredPairs(rescored, model, training, used)
     # Learned on a sample: scored by a linker over every record, so that term
     # frequencies come from the whole catalogue.
-    return ScoredPairs(score_with_model(spark, records, candidates, model, cfg.pair_model), model)
+    return _scored(spark, records, candidates, model, cfg.pair_model, present, training)
+
+
+def _scored(spark, records, candidates, model, pair_model, present, training) -> ScoredPairs:
+    pairs, used = score_with_model(spark, records, candidates, model, pair_model, present)
+    return ScoredPairs(pairs, model, training, used)
 
 
 def spark_api(spark: SparkSession):  # -> splink.SparkAPI
@@ -96,16 +128,65 @@ def spark_api(spark: SparkSession):  # -> splink.SparkAPI
     return _SparkAPI(spark_session=spark, break_lineage_method="parquet")
 
 
-def train(linker, cfg: LinkageConfig, present: set[str]) -> None:
-    """Prior from deterministic rules, u by random sampling, m by EM: no labels."""
+def _reads(rule: list[str], columns: Iterable[str]) -> set[str]:
+    """The columns a blocking rule's expressions read."""
+    return {c for c in columns if any(c in e for e in rule)}
+
+
+def _rule_name(rule: list[str]) -> str:
+    return "+".join(rule)
+
+
+def em_plan(
+    cfg: LinkageConfig, present: set[str], compared: Iterable[str]
+) -> tuple[list[list[str]], dict[str, str]]:
+    """The EM steps to run, and those of `linkage.em_blocking` left out with
+    why. A step runs if the columns it blocks on are present; fallback steps
+    (`linkage.em_fallback`) are added for the comparisons no step leaves free."""
+    compared = set(compared)
+    learned = {c for c in compared if c not in cfg.fixed_m}
+    steps, skipped = [], {}
+    for rule in cfg.em_blocking:
+        missing = sorted(_reads(rule, MODEL_COLUMNS) - present)
+        if missing:
+            skipped[_rule_name(rule)] = "no " + ", ".join(missing)
+        else:
+            steps.append(rule)
+    untrained = learned - {c for r in steps for c in compared - _reads(r, compared)}
+    for rule in cfg.em_fallback:
+        frees = (compared - _reads(rule, compared)) & untrained
+        if frees and _reads(rule, MODEL_COLUMNS) <= present and rule not in steps:
+            steps.append(rule)
+            untrained -= frees
+    return steps, skipped
+
+
+def train(linker, cfg: LinkageConfig, present: set[str]) -> Training:
+    """Prior from deterministic rules, u by random sampling, m by EM: no labels.
+    A step that cannot learn (too few pairs) is skipped with a warning: the
+    model keeps Splink's starting values for what it would have learned."""
     from splink import block_on
 
     log = get_logger()
+    training = Training()
     t0 = time.perf_counter()
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("title_norm", "artist_norm")], recall=cfg.prior_recall
-    )
-    log.info("  prior estimated in %.1f s", time.perf_counter() - t0)
+    for rule in cfg.prior_blocking:
+        if not _reads(rule, MODEL_COLUMNS) <= present:
+            continue
+        try:
+            linker.training.estimate_probability_two_random_records_match(
+                [block_on(*rule)], recall=cfg.prior_recall
+            )
+        except Exception as exc:  # noqa: BLE001 - Splink raises several kinds here
+            log.warning("  prior from %s failed (%s)", _rule_name(rule), _first_line(exc))
+            continue
+        training.prior_rule = _rule_name(rule)
+        log.info(
+            "  prior estimated from %s in %.1f s", training.prior_rule, time.perf_counter() - t0
+        )
+        break
+    else:
+        log.warning("  no prior rule could run: Splink's default prior is used")
     t0 = time.perf_counter()
     linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
     log.info(
@@ -113,25 +194,52 @@ def train(linker, cfg: LinkageConfig, present: set[str]) -> None:
         f"{cfg.u_max_pairs:,.0f}",
         time.perf_counter() - t0,
     )
-    for columns in cfg.em_blocking:
-        missing = [c for c in MODEL_COLUMNS if c not in present and any(c in e for e in columns)]
-        if missing:
-            log.info(
-                "  EM blocked on %s skipped: no values in %s", "+".join(columns), ", ".join(missing)
-            )
-            continue
+    compared = present - {"record_id", "artist_names"}
+    steps, training.em_skipped = em_plan(cfg, present, compared)
+    for rule, why in training.em_skipped.items():
+        log.info("  EM blocked on %s skipped: %s", rule, why)
+    for rule in steps:
+        name = _rule_name(rule)
         t0 = time.perf_counter()
-        linker.training.estimate_parameters_using_expectation_maximisation(block_on(*columns))
-        log.info("  m by EM blocked on %s in %.1f s", "+".join(columns), time.perf_counter() - t0)
+        # A session takes the comparisons it blocks on out of the linker's
+        # model and puts them back only when it ends well.
+        before = linker._settings_obj.core_model_settings.copy()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(block_on(*rule))
+        except Exception as exc:  # noqa: BLE001 - EMTrainingException and SQL errors alike
+            linker._settings_obj.core_model_settings = before
+            training.em_skipped[name] = _first_line(exc)
+            log.warning("  EM blocked on %s skipped: %s", name, training.em_skipped[name])
+            continue
+        training.em_steps.append(name)
+        log.info("  m by EM blocked on %s in %.1f s", name, time.perf_counter() - t0)
+    if not training.em_steps:
+        log.warning(
+            "  no EM step could run: m-probabilities are Splink's defaults "
+            "(and linkage.fixed_m where set)"
+        )
+    return training
 
 
-def train_on_duckdb(inputs: DataFrame, model_settings, cfg: LinkageConfig, present: set[str]):
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return (text.splitlines()[0] if text else type(exc).__name__)[:300]
+
+
+def train_on_duckdb(
+    inputs: DataFrame,
+    model_settings,
+    cfg: LinkageConfig,
+    present: set[str],
+    vectors: Iterable[str] = (),
+) -> tuple[dict[str, Any], Training]:
     """The model learned in DuckDB on the driver from `inputs` (the training
-    sample, collected as Arrow); returns its JSON for scoring on Spark."""
+    sample, collected as Arrow); returns its JSON for scoring on Spark, and
+    how it was learned."""
     from splink import DuckDBAPI, Linker
 
     t0 = time.perf_counter()
-    table = inputs.toArrow()
+    table = fixed_size_vectors(inputs.toArrow(), vectors)
     get_logger().info(
         "  training on DuckDB (linkage.train_engine): %s records collected in %.1f s",
         f"{table.num_rows:,}",
@@ -139,8 +247,23 @@ def train_on_duckdb(inputs: DataFrame, model_settings, cfg: LinkageConfig, prese
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(table), model_settings, log_level=logging.WARNING)
-    train(linker, cfg, present)
-    return in_dialect(linker.misc.save_model_to_json(), model_settings, "spark")
+    training = train(linker, cfg, present)
+    return in_dialect(linker.misc.save_model_to_json(), model_settings, "spark"), training
+
+
+def fixed_size_vectors(table: pa.Table, vectors: Iterable[str]) -> pa.Table:
+    """`table` with its vector columns as fixed-size lists: DuckDB's cosine
+    similarity takes arrays of one length, not lists."""
+    for name in vectors:
+        column = table.column(name).combine_chunks()
+        sizes = pa.compute.list_value_length(column).drop_null()
+        if len(sizes) == 0:
+            continue
+        dim = pa.compute.max(sizes).as_py()
+        values = [v if v is None or len(v) == dim else None for v in column.to_pylist()]
+        typed = pa.array(values, pa.list_(pa.float32(), dim))
+        table = table.set_column(table.schema.get_field_index(name), name, typed)
+    return table
 
 
 def in_dialect(model: dict[str, Any], model_settings, dialect: str) -> dict[str, Any]:
@@ -178,19 +301,56 @@ def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame
     return inputs.sample(fraction=max_records / n, seed=seed).localCheckpoint()
 
 
-def with_pair_model(pairs: DataFrame, records: DataFrame, cfg: PairModelConfig | None) -> DataFrame:
-    """Splink's scored pairs, rescored by the pair model if it is enabled."""
+# What a pair model needs unless its provenance says otherwise: the packaged
+# model reads a flag for every missing length, album and ISRC, and was
+# trained with them, so it judges a catalogue without them too (it raised
+# pairwise F1 over Splink alone on every generated shape, title-only
+# included: docs/results/any-catalogue.md).
+PAIR_MODEL_REQUIRES = ("title_norm",)
+
+
+def pair_model_decision(
+    cfg: PairModelConfig | None, present: Iterable[str] | None
+) -> tuple[bool, str]:
+    """Whether the pair model rescores this catalogue's pairs, and its name
+    (if it does) or why not. It does only where the columns it was trained to
+    read (`requires` in its provenance) are filled: over a catalogue with no
+    lengths at all, its inputs would be unlike anything it learned from."""
     if cfg is None or not cfg.enabled:
-        return pairs
+        return False, "off (linkage.pair_model.enabled)"
+    from linkage.pair_model import load_pair_model
+
+    name = cfg.weights_path or cfg.version
+    provenance = load_pair_model(cfg.version, cfg.weights_path).provenance
+    required = provenance.get("requires", PAIR_MODEL_REQUIRES)
+    missing = [c for c in required if present is not None and c not in set(present)]
+    if missing:
+        return False, f"off: {name} needs {', '.join(missing)}, which the catalogue does not fill"
+    return True, name
+
+
+def with_pair_model(
+    pairs: DataFrame,
+    records: DataFrame,
+    cfg: PairModelConfig | None,
+    present: Iterable[str] | None = None,
+) -> tuple[DataFrame, str]:
+    """Splink's scored pairs, rescored by the pair model if it is enabled and
+    the catalogue fills what it reads (`pair_model_decision`, whose answer
+    comes back with the pairs)."""
+    applies, decision = pair_model_decision(cfg, present)
+    if not applies or cfg is None:
+        get_logger().info("  pair model %s: Splink's probability is used", decision)
+        return pairs, decision
     from linkage.pair_model import load_pair_model, rescore
 
     model = load_pair_model(cfg.version, cfg.weights_path)
     get_logger().info(
         "  pair model %s (trained on %s) rescores the pairs",
-        cfg.weights_path or cfg.version,
+        decision,
         model.provenance.get("trained_on", "?"),
     )
-    return rescore(pairs, records, model)
+    return rescore(pairs, records, model), decision
 
 
 def score_with_model(
@@ -199,22 +359,27 @@ def score_with_model(
     candidates: DataFrame,
     model_json: dict[str, Any],
     pair_model: PairModelConfig | None = None,
-) -> DataFrame:
+    present: Iterable[str] | None = None,
+) -> tuple[DataFrame, str]:
     """Score `candidates` with a model trained earlier (an incremental run uses
     the full run's model, so old and new pairs are on one scale). `records` must
-    hold every record the candidates mention; term frequencies come from all of them."""
+    hold every record the candidates mention; term frequencies come from all of them.
+    `present`: the columns the catalogue fills (None: those the model compares).
+    Returns the pairs and what the pair model did (`pair_model_decision`)."""
     from splink import Linker
 
+    if present is None:
+        present = set(model_columns(model_json)) | ALWAYS
     db_api = spark_api(spark)
-    registered = db_api.register(model_input(records))
-    rescored = pair_model is not None and pair_model.enabled
+    registered = db_api.register(model_input(records, model_vectors(model_json)))
+    rescored, _ = pair_model_decision(pair_model, present)
     # The pair model reads both records' values: Splink has them at hand
     # when it compares the pair, so it keeps them rather than the pairs being
     # joined to the records twice more.
     retained = {**model_json, "retain_matching_columns": rescored}
     linker = Linker(registered, retained, log_level=logging.WARNING)
     pairs = _predict_blocked(db_api, linker, candidates, SIDE_COLUMNS if rescored else ())
-    return with_pair_model(pairs, records, pair_model)
+    return with_pair_model(pairs, records, pair_model, present)
 
 
 def _predict_blocked(

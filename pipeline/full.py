@@ -16,15 +16,18 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
     validated = stages.read_and_validate(ctx)
     normalised = stages.normalise_records(ctx, validated)
     records = normalised.records
+    plan = stages.profile(ctx, records)
 
     with ctx.timer.stage("blocking"):
-        stages.describe_blocking(ctx)
+        stages.describe_blocking(ctx, plan)
         # Stored for incremental runs; computed again when written.
-        keys = block_keys(records, cfg.blocking)
-        pairs, skew = candidate_pairs(records, cfg.blocking)
+        keys = block_keys(records, cfg.blocking, plan.usable, plan.vectors)
+        pairs, skew = candidate_pairs(
+            records, cfg.blocking, usable=plan.usable, vectors=plan.vectors
+        )
         candidates = stages.report_candidates(ctx, ctx.cache.own(pairs), skew, normalised.count)
 
-    scored = stages.score(ctx, records, candidates)
+    scored = stages.score(ctx, records, candidates, plan)
 
     with ctx.timer.stage("clustering"):
         previous_version = store.version("clusters")
@@ -58,6 +61,13 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
         *semantic_writes(ctx, semantics),
     ]
     outcome = RunOutcome(
-        validated, normalised, candidates, scored, semantics, resolved=resolved, clusters=clusters
+        validated,
+        normalised,
+        candidates,
+        scored,
+        semantics,
+        resolved=resolved,
+        clusters=clusters,
+        model_inputs=plan.report,
     )
     return finish(ctx, outcome, writes)

@@ -71,17 +71,21 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
     stale = F.broadcast(spark.createDataFrame([(u,) for u in updated], "record_id string"))
     all_records = stored_records.join(stale, "record_id", "left_anti").unionByName(new_records)
 
+    model = latest_model(store.read("model"))
+    plan = stages.plan_from_model(ctx, model, new_records)
     with ctx.timer.stage("blocking"):
-        stages.describe_blocking(ctx)
-        new_keys = ctx.keep(block_keys(new_records, cfg.blocking).distinct())
+        stages.describe_blocking(ctx, plan)
+        new_keys = ctx.keep(
+            block_keys(new_records, cfg.blocking, plan.usable, plan.vectors).distinct()
+        )
         old_keys = store.read("block_keys").join(stale, "record_id", "left_anti")
         pairs, skew = incremental_pairs(
             new_keys, old_keys, cfg.blocking.max_block_size, block_size_caps(cfg.blocking)
         )
-        pairs = ctx.keep(plausible_pairs(pairs, all_records, cfg.blocking))
+        pairs = ctx.keep(plausible_pairs(pairs, all_records, cfg.blocking, plan.vectors))
         candidates = stages.report_candidates(ctx, pairs, skew, normalised.count)
 
-    scored = stages.score(ctx, all_records, candidates, latest_model(store.read("model")))
+    scored = stages.score(ctx, all_records, candidates, plan, model)
 
     with ctx.timer.stage("clustering"):
         stored_clusters = store.read("clusters")
@@ -146,6 +150,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         clusters=clusters,
         updated_records=len(updated),
         changed_cluster_rows=n_changed,
+        model_inputs=plan.report,
     )
     return finish(ctx, outcome, writes)
 

@@ -31,6 +31,7 @@ class ResolveResult:
     updated_records: int = 0
     changed_cluster_rows: int | None = None
     semantics: dict[str, float] = field(default_factory=dict)
+    model_inputs: dict = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         return {
@@ -56,6 +57,31 @@ class ResolveResult:
         return out
 
 
+def _model_lines(inputs: dict) -> list[str]:
+    """How the run adapted to the catalogue, in the summary's layout."""
+    if not inputs:
+        return []
+    roles = inputs.get("roles", {})
+    lines = [
+        f"  input columns      {inputs.get('mapping', '')}",
+        f"  roles used         {', '.join(roles.get('used', []))}",
+    ]
+    for column, why in roles.get("left_out", {}).items():
+        lines.append(f"  role left out      {column}: {why}")
+    lines.append(f"  blockers           {', '.join(inputs.get('blockers', []))}")
+    training = inputs.get("training") or {}
+    if training:
+        skipped = "; ".join(f"{k} ({v})" for k, v in training.get("em_skipped", {}).items())
+        lines.append(
+            f"  model training     prior from {training.get('prior_rule') or 'Splink default'}; "
+            f"EM on {', '.join(training.get('em_steps', [])) or 'none (Splink defaults)'}"
+            + (f"; skipped {skipped}" if skipped else "")
+        )
+    if "pair_model" in inputs:
+        lines.append(f"  pair model         {inputs['pair_model']}")
+    return lines
+
+
 def format_summary(res: ResolveResult) -> str:
     lines = [
         f"tracklink resolve ({res.mode}): run {res.run_id}",
@@ -68,6 +94,7 @@ def format_summary(res: ResolveResult) -> str:
         f"  linked pairs       {res.linked_pairs:>12,}",
         f"  clusters           {res.clusters:>12,}  ({res.multi_record_clusters:,} with 2+ records)",
     ]
+    lines += _model_lines(res.model_inputs)
     if res.mode == "incremental":
         lines += [
             f"  updated records    {res.updated_records:>12,}  (record_id seen before: replaced)",

@@ -10,7 +10,9 @@ from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from blocking import SkewReport, describe_blockers, describe_caps, describe_minhash
-from catalog import normalise, parse_issue_counts, read_input, split_valid
+from blocking.registry import blocker_names, left_out_blockers
+from catalog import describe_mapping, normalise, parse_issue_counts, read_input, split_valid
+from catalog.profile import profile_roles
 from conf.errors import InputError
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
@@ -28,6 +30,7 @@ from linkage import (
     score_with_model,
     train_and_score,
 )
+from linkage.model import model_columns, model_vectors
 from pipeline.context import RunContext
 from pipeline.tables import align_to
 
@@ -101,8 +104,66 @@ class Candidates:
     by_blocker: dict[str, int]
 
 
-def describe_blocking(ctx: RunContext) -> None:
-    ctx.note("blockers: %s", describe_blockers(ctx.cfg.blocking))
+@dataclass
+class Plan:
+    """What a run builds from the roles the catalogue fills: the columns
+    blocking and the model read (`usable`), its vector columns with their
+    lengths, and the blockers; `report` gathers it all for the `runs` table,
+    MLflow and the summary (the model's side is added when it is trained)."""
+
+    usable: frozenset[str]
+    vectors: dict[str, int]
+    blockers: list[str]
+    report: dict
+
+
+def profile(ctx: RunContext, records: DataFrame) -> Plan:
+    """Profile the roles the normalised records fill and plan blocking on them."""
+    cfg = ctx.cfg
+    with ctx.timer.stage("profile"):
+        roles = profile_roles(records, cfg.roles, cfg.input.embeddings)
+        for line in roles.lines():
+            ctx.note(line)
+    return _plan(ctx, roles.usable, roles.vectors, {"roles": roles.as_dict()})
+
+
+def plan_from_model(ctx: RunContext, model: dict, records: DataFrame) -> Plan:
+    """An increment's plan: the columns the stored model compares, so that it
+    blocks and scores as the full run did."""
+    vectors = model_vectors(model)
+    lengths = {}
+    if vectors:
+        row = records.agg(*[F.max(F.size(F.col(f"`{v}`"))).alias(v) for v in vectors]).collect()[0]
+        lengths = {v: int(row[v]) for v in vectors if row[v] and row[v] > 0}
+    usable = frozenset(model_columns(model))
+    ctx.note("roles used (the stored model's): %s", ", ".join(sorted(usable)))
+    return _plan(ctx, usable, lengths, {"roles": {"used": sorted(usable), "from": "stored model"}})
+
+
+def _plan(ctx: RunContext, usable, vectors: dict[str, int], report: dict) -> Plan:
+    cfg = ctx.cfg.blocking
+    blockers = blocker_names(cfg, usable, vectors)
+    left_out = left_out_blockers(cfg, usable)
+    report = {
+        "mapping": describe_mapping(ctx.cfg.input),
+        **report,
+        "blockers": blockers,
+        "blockers_left_out": left_out,
+    }
+    ctx.tracker.params(
+        {
+            "input.mapping": report["mapping"],
+            "roles.used": ",".join(sorted(usable)),
+            "blockers.used": ",".join(blockers),
+        }
+    )
+    return Plan(usable, vectors, blockers, report)
+
+
+def describe_blocking(ctx: RunContext, plan: Plan) -> None:
+    ctx.note("blockers: %s", describe_blockers(ctx.cfg.blocking, plan.usable, plan.vectors))
+    for name, why in plan.report["blockers_left_out"].items():
+        ctx.note("blocker left out: %s (%s)", name, why)
     ctx.note(describe_minhash(ctx.cfg.blocking))
 
 
@@ -134,23 +195,39 @@ class Scored:
     pairs: DataFrame
     linked: int
     model_json: dict
+    pair_model: str
 
 
 def score(
-    ctx: RunContext, records: DataFrame, candidates: Candidates, model: dict | None = None
+    ctx: RunContext,
+    records: DataFrame,
+    candidates: Candidates,
+    plan: Plan,
+    model: dict | None = None,
 ) -> Scored:
     """Score the candidate pairs and mark those at or above the threshold as
     `linked`. `model`: a stored Splink model to score with; None trains one on
-    `records` first."""
+    `records` first, on the columns `plan` says the catalogue fills."""
     cfg = ctx.cfg
     with ctx.timer.stage("scoring"):
         if model is None:
-            scored = train_and_score(ctx.spark, records, candidates.pairs, cfg.linkage)
-            pairs, model = scored.pairs, scored.model_json
+            scored = train_and_score(
+                ctx.spark, records, candidates.pairs, cfg.linkage, plan.usable, plan.vectors
+            )
+            pairs, model, pair_model = scored.pairs, scored.model_json, scored.pair_model
+            if scored.training is not None:
+                plan.report["training"] = scored.training.as_dict()
         else:
-            pairs = score_with_model(
+            pairs, pair_model = score_with_model(
                 ctx.spark, records, candidates.pairs, model, cfg.linkage.pair_model
             )
+        plan.report["comparisons"] = model_columns(model)
+        plan.report["pair_model"] = pair_model
+        ctx.note("model compares %s; pair model: %s", ", ".join(model_columns(model)), pair_model)
+        ctx.tracker.params(
+            {"model.comparisons": ",".join(model_columns(model)), "model.pair_model": pair_model}
+        )
+        ctx.tracker.artifact_dict(plan.report, "model_inputs.json")
         pairs = ctx.keep(
             pairs.withColumn("linked", F.col("match_probability") >= cfg.clustering.threshold)
         )
@@ -162,13 +239,13 @@ def score(
             cfg.clustering.threshold,
         )
         ctx.tracker.artifact_dict(model, "splink_model.json")
-        pair_model = cfg.linkage.pair_model
-        if pair_model.enabled:
+        if not pair_model.startswith("off"):
+            settings = cfg.linkage.pair_model
             ctx.tracker.artifact_dict(
-                describe(load_pair_model(pair_model.version, pair_model.weights_path)),
+                describe(load_pair_model(settings.version, settings.weights_path)),
                 "pair_model.json",
             )
-    return Scored(pairs, linked, model)
+    return Scored(pairs, linked, model, pair_model)
 
 
 @dataclass

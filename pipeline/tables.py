@@ -8,7 +8,9 @@
 * `quarantine`: rows that could not be resolved: record_id, source, reason, raw, run_id.
 * `cluster_events`: appended per run: how cluster ids changed (new, grew,
   shrank, merged, split, retired).
-* `runs`: one row appended per run: mode, counts, timings, table versions, scores.
+* `runs`: one row appended per run: mode, counts, timings, table versions, scores,
+  and `model_inputs` (JSON: the column mapping, the roles used and left out,
+  the blockers, comparisons, training steps and whether the pair model rescored).
 * `works`, `video_links`, `relationships`: the semantic layer (`linkage.works`,
   `linkage.videos`), rewritten by every run.
 * `records`, `block_keys`, `model`: what an incremental run reads instead of
@@ -37,7 +39,8 @@ RUNS_SCHEMA = (
     "run_id string, started_at string, input string, input_format string, mode string, "
     "config_hash string, "
     "rows_in long, quarantined long, resolved long, candidate_pairs long, linked_pairs long, "
-    "clusters long, multi_record_clusters long, seconds string, table_versions string, scores string"
+    "clusters long, multi_record_clusters long, seconds string, table_versions string, scores string, "
+    "model_inputs string"
 )
 MODEL_SCHEMA = "run_id string, created_at string, config_hash string, splink_model string"
 

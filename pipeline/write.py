@@ -52,6 +52,8 @@ class RunOutcome:
     clusters: tuple[int, int]
     updated_records: int = 0
     changed_cluster_rows: int | None = None
+    # How the run adapted to the catalogue: roles, blockers, model (`stages.Plan`).
+    model_inputs: dict = field(default_factory=dict)
 
 
 def run_metadata(ctx: RunContext, outcome: RunOutcome) -> dict[str, Any]:
@@ -118,6 +120,7 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
         updated_records=outcome.updated_records,
         changed_cluster_rows=outcome.changed_cluster_rows,
         semantics={**semantics.counts, **(semantics.scores or {})},
+        model_inputs=outcome.model_inputs,
     )
     row = {
         "run_id": res.run_id,
@@ -130,6 +133,7 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
         "seconds": json.dumps({k: round(v, 2) for k, v in res.seconds.items()}),
         "table_versions": json.dumps({k: c.version for k, c in commits.items()}),
         "scores": json.dumps(scores.as_dict() if scores else None),
+        "model_inputs": json.dumps(outcome.model_inputs),
     }
     commits["runs"] = ctx.store.write(runs_row(ctx.spark, row), "runs", "append", meta)
     ctx.tracker.metrics(res.metrics())

@@ -149,7 +149,7 @@ def test_columns_are_mapped_to_roles_by_configuration(spark, tmp_path):
     )
     # a column named like a role another column fills keeps its values
     assert row.artists_input == "kept"
-    assert "record_id <- track_id" in describe_mapping(["track_id"], cfg)
+    assert "record_id <- track_id" in describe_mapping(cfg)
 
 
 def test_a_role_mapped_to_a_missing_column_is_one_line_naming_it(spark, tmp_path):
