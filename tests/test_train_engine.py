@@ -8,10 +8,10 @@ from pyspark.sql import functions as F
 from blocking import candidate_pairs
 from catalog.generator import generate_catalog
 from catalog.normalise import normalise
-from catalog.readers import conform
-from linkage.model import model_input, settings
 from catalog.profile import profile_roles
+from catalog.readers import conform
 from conf.config import RolesConfig
+from linkage.model import model_input, settings
 from linkage.scoring import ALWAYS, score_with_model, train_on_duckdb
 
 RECORDS = 1500
@@ -32,9 +32,7 @@ def test_duckdb_learns_every_level_and_spark_scores_with_it(spark, resolved_inpu
     cfg, records = resolved_input
     inputs = model_input(records)
     present = set(profile_roles(records, RolesConfig()).usable) | ALWAYS
-    model, training = train_on_duckdb(
-        inputs, settings(cfg.linkage, present), cfg.linkage, present
-    )
+    model, training = train_on_duckdb(inputs, settings(cfg.linkage, present), cfg.linkage, present)
     assert training.em_steps == ["title_norm+floor(duration_s / 4)", "artist_norm+album_norm"]
 
     assert 0 < model["probability_two_random_records_match"] < 0.01
@@ -47,9 +45,7 @@ def test_duckdb_learns_every_level_and_spark_scores_with_it(spark, resolved_inpu
             assert 0 < level["m_probability"] <= 1, (comparison["output_column_name"], level)
 
     candidates, _ = candidate_pairs(records, cfg.blocking)
-    scored, pair_model = score_with_model(
-        spark, records, candidates, model, cfg.linkage.pair_model
-    )
+    scored, pair_model = score_with_model(spark, records, candidates, model, cfg.linkage.pair_model)
     assert pair_model.startswith("off")
     truth = records.select("record_id", "true_entity_id")
     judged = (
