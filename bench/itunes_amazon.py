@@ -8,7 +8,9 @@ given as a file, and a pair model trained on this benchmark's train split
         [--set key=value ...] [--write-catalog RECORDS.csv]
 
 Records: the iTunes table A plus the Amazon records the labelled pairs name,
-through tracklink's own reader and normalisation. Splink is trained on them
+under the benchmark's own column names, read through the packaged mapping
+(`--input-format itunes-amazon`, conf/inputs/itunes-amazon.yaml) and
+tracklink's normalisation. Splink is trained on them
 without labels (as `jobs.resolve` would) and scores exactly the labelled pairs.
 Thresholds are fixed before looking: 0.9 (the job's clustering threshold)
 for Splink and the generated-catalogue models, 0.5 for the supervised one.
@@ -16,12 +18,12 @@ The valid labels are used for nothing but the figures printed. Published F1 on t
 benchmark's test split (held back, not here): Magellan 91.2, Ditto 97.06
 (Structured), Ditto 95.65 (Dirty).
 
-`--write-catalog` writes the same records as a catalogue CSV with a
+`--write-catalog` writes the same records (their own column names) as a CSV with a
 `true_entity_id` column (the labelled matches of both splits joined into
 entities, every other record alone), and `train_entity_id` /
 `valid_entity_id` (one split's matches only), and stops: `python -m
 jobs.evaluate_blocking --input RECORDS.csv --truth true_entity_id` then says
-how many labelled matches blocking proposes. Tune blocking on
+how many labelled matches blocking proposes (add `--input-format itunes-amazon`). Tune blocking on
 `train_entity_id`; quote `valid_entity_id` as the held-out figure. Its other figures (reduction,
 false candidates) mean little: the benchmark labels a few pairs, not all.
 """
@@ -42,33 +44,35 @@ import pandas as pd  # noqa: E402
 from conf.config import load_config  # noqa: E402
 from linkage import FEATURES, fit_pair_model, load_pair_model, pair_features  # noqa: E402
 
-FIELDS = {
-    "Song_Name": "title",
-    "Artist_Name": "artists",
-    "Album_Name": "album",
-    "Time": "duration_ms",
-    "Released": "release_year",
-}
+# The benchmark's own columns; `--input-format itunes-amazon` maps them to
+# roles (conf/inputs/itunes-amazon.yaml).
+COLUMNS = (
+    "id",
+    "Song_Name",
+    "Artist_Name",
+    "Album_Name",
+    "Genre",
+    "Price",
+    "CopyRight",
+    "Time",
+    "Released",
+)
 
 
 def _side(pairs: pd.DataFrame, side: str, prefix: str) -> pd.DataFrame:
-    out = pd.DataFrame({"record_id": prefix + pairs[f"{side}_id"].astype(str)})
-    for src, dst in FIELDS.items():
-        out[dst] = pairs[f"{side}_{src}"]
-    return out
+    out = pairs[[f"{side}_{c}" for c in COLUMNS]].set_axis(list(COLUMNS), axis=1)
+    return out.assign(id=prefix + out["id"].astype(str))
 
 
 def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(records in the catalog schema, labelled pairs with split) of one variant."""
+    """(records under the benchmark's own column names, labelled pairs with split)."""
     read = lambda name: pd.read_csv(folder / name, dtype=str, keep_default_na=False)  # noqa: E731
     table_a = read("tableA.csv")
     splits = [read(name).assign(split=name.split(".")[0]) for name in ("train.csv", "valid.csv")]
     labelled = pd.concat(splits, ignore_index=True)
-    itunes = pd.DataFrame({"record_id": "a" + table_a["id"]})
-    for src, dst in FIELDS.items():
-        itunes[dst] = table_a[src]
-    amazon = _side(labelled, "right", "b").drop_duplicates("record_id")
-    records = pd.concat([itunes, amazon], ignore_index=True).drop_duplicates("record_id")
+    itunes = table_a[list(COLUMNS)].assign(id="a" + table_a["id"])
+    amazon = _side(labelled, "right", "b").drop_duplicates("id")
+    records = pd.concat([itunes, amazon], ignore_index=True).drop_duplicates("id")
     pairs = pd.DataFrame(
         {
             "record_id_l": "a" + labelled["left_id"],
@@ -82,7 +86,7 @@ def load(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 def with_truth(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     """`records` with `true_entity_id`: the labelled matches' connected components."""
-    parent = {r: r for r in records["record_id"]}
+    parent = {r: r for r in records["id"]}
 
     def root(r: str) -> str:
         while parent[r] != r:
@@ -93,7 +97,7 @@ def with_truth(records: pd.DataFrame, pairs: pd.DataFrame) -> pd.DataFrame:
     matches = pairs[pairs["label"] == 1]
     for a, b in zip(matches["record_id_l"], matches["record_id_r"], strict=True):
         parent[root(a)] = root(b)
-    return records.assign(true_entity_id=[root(r) for r in records["record_id"]])
+    return records.assign(true_entity_id=[root(r) for r in records["id"]])
 
 
 def scores(y: np.ndarray, p: np.ndarray, threshold: float) -> dict[str, float]:
@@ -139,7 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     from pyspark.sql import functions as F
 
     from catalog.normalise import normalise
-    from catalog.readers import conform
+    from catalog.readers import conform, map_columns
+    from conf.config import input_preset
     from linkage.scoring import train_and_score
     from runtime.spark import get_spark
 
@@ -152,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     models |= {path: load_pair_model(pair_cfg.version, path) for path in args.model_files}
     spark = get_spark(cfg.spark)
     raw, labelled = load(folder)
-    records = normalise(conform(spark.createDataFrame(raw)), cfg.normalise).cache()
+    own = spark.createDataFrame(raw.astype(object).where(raw.notna(), None))
+    mapping = input_preset("itunes-amazon")
+    records = normalise(conform(map_columns(own, mapping)), cfg.normalise).cache()
     candidates = spark.createDataFrame(labelled[["record_id_l", "record_id_r"]]).withColumn(
         "blocked_by", F.array().cast("array<string>")
     )

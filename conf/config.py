@@ -362,7 +362,7 @@ def _describe(err: ValidationError) -> str:
 
 
 # Input formats that are a packaged column mapping (conf/inputs/<name>.yaml).
-INPUT_FORMATS = ("catalog", "musicbrainz-dapo")
+INPUT_FORMATS = ("catalog", "musicbrainz-dapo", "itunes-amazon")
 
 
 def input_preset(input_format: str) -> InputConfig:

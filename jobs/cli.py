@@ -45,8 +45,8 @@ def add_input_arguments(parser: argparse.ArgumentParser, required: bool = True) 
         "--input-format",
         default="catalog",
         choices=INPUT_FORMATS,
-        help="catalog: columns by role name or --map; musicbrainz-dapo: the MusicBrainz 20K "
-        "file's mapping (conf/inputs/musicbrainz-dapo.yaml)",
+        help="catalog: columns by role name or --map; musicbrainz-dapo, itunes-amazon: "
+        "those benchmarks' own columns, mapped by conf/inputs/<format>.yaml",
     )
     parser.add_argument(
         "--map",

@@ -3,16 +3,21 @@
     python -m jobs.show --output DIR [--table clusters] [--as-of-version N]
                         [--record-id ID | --cluster-id ID] [--limit 20] [--export PATH]
     python -m jobs.show --output DIR --history [--table clusters]
+    python -m jobs.show --output DIR --inputs [--as-of-version N]
 
 `--history` lists the table's versions with the run that wrote each (run id,
 mode, counts from the commit metadata). `--as-of-version N` reads the table as
 that version left it; `--record-id` shows a record's cluster with all its
-members; `--export` writes the selection to .csv or .parquet.
+members; `--export` writes the selection to .csv or .parquet. `--inputs` says
+how the last run (or the one that wrote `runs` version N) read the catalogue:
+which column filled each role, the roles used and left out (with why), the
+blockers, the model's comparisons and training, and the pair model.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
@@ -22,6 +27,7 @@ if __package__ in (None, ""):
 import pandas as pd
 
 from jobs.cli import run_cli
+from pipeline.result import format_model_inputs
 from storage.versions import history, select
 
 
@@ -39,7 +45,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cluster-id", default=None)
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("--export", default=None, metavar="PATH")
+    p.add_argument("--inputs", action="store_true", help="how the last run read the catalogue")
     a = p.parse_args(argv)
+    if a.inputs:
+        runs = select(a.output, "runs", a.as_of_version, None, None)
+        last = runs.sort_values("started_at").iloc[-1]
+        raw = last.get("model_inputs") if "model_inputs" in runs.columns else None
+        print(f"run {last.run_id} ({last['mode']}, {last.started_at}) on {last.input}")
+        lines = format_model_inputs(json.loads(raw)) if isinstance(raw, str) else []
+        print("\n".join(lines) if lines else "  (written before runs recorded their inputs)")
+        return 0
     if a.history:
         df = history(a.output, a.table)
     else:

@@ -57,7 +57,7 @@ class ResolveResult:
         return out
 
 
-def _model_lines(inputs: dict) -> list[str]:
+def format_model_inputs(inputs: dict) -> list[str]:
     """How the run adapted to the catalogue, in the summary's layout."""
     if not inputs:
         return []
@@ -94,7 +94,7 @@ def format_summary(res: ResolveResult) -> str:
         f"  linked pairs       {res.linked_pairs:>12,}",
         f"  clusters           {res.clusters:>12,}  ({res.multi_record_clusters:,} with 2+ records)",
     ]
-    lines += _model_lines(res.model_inputs)
+    lines += format_model_inputs(res.model_inputs)
     if res.mode == "incremental":
         lines += [
             f"  updated records    {res.updated_records:>12,}  (record_id seen before: replaced)",

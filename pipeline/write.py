@@ -135,7 +135,18 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
         "scores": json.dumps(scores.as_dict() if scores else None),
         "model_inputs": json.dumps(outcome.model_inputs),
     }
-    commits["runs"] = ctx.store.write(runs_row(ctx.spark, row), "runs", "append", meta)
+    runs = runs_row(ctx.spark, row)
+    if ctx.store.version("runs") is not None:
+        # An output an earlier tracklink wrote: its runs table keeps its columns.
+        stored = set(ctx.store.read("runs").columns)
+        newer = [c for c in runs.columns if c not in stored]
+        if newer:
+            ctx.note(
+                "the runs table predates its %s column(s): those stay in MLflow only",
+                ", ".join(newer),
+            )
+            runs = runs.drop(*newer)
+    commits["runs"] = ctx.store.write(runs, "runs", "append", meta)
     ctx.tracker.metrics(res.metrics())
     ctx.tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
     return res
