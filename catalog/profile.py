@@ -91,8 +91,7 @@ def profile_roles(
             F.count(F.col(f"`{v}`")).alias(f"{v}__n"),
             F.min(F.when(size > 0, size)).alias(f"{v}__min"),
             F.max(size).alias(f"{v}__max"),
-            # Distinct vectors, roughly: by the first two components.
-            F.approx_count_distinct(F.col(f"`{v}`")[0] * 7 + F.col(f"`{v}`")[1]).alias(f"{v}__d"),
+            F.approx_count_distinct(F.xxhash64(F.col(f"`{v}`"))).alias(f"{v}__d"),
         ]
     row = records.agg(*aggs).collect()[0]
     n = int(row["_n"])

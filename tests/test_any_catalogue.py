@@ -100,4 +100,6 @@ def test_a_role_mapped_to_a_missing_column_is_a_one_line_error(spark, catalogue,
         resolve_job.run_cli(resolve_job.main, argv)
     assert exit_info.value.code == 2
     last = capsys.readouterr().err.strip().splitlines()[-1]
-    assert last.startswith("tracklink: error: input.columns.title: the input has no column 'song_title'")
+    assert last.startswith(
+        "tracklink: error: input.columns.title: the input has no column 'song_title'"
+    )
