@@ -103,3 +103,29 @@ def test_a_role_mapped_to_a_missing_column_is_a_one_line_error(spark, catalogue,
     assert last.startswith(
         "tracklink: error: input.columns.title: the input has no column 'song_title'"
     )
+
+
+def test_an_increment_blocks_and_scores_vectors_as_the_full_run_did(
+    spark, catalogue, tmp_path_factory
+):
+    folder = tmp_path_factory.mktemp("increment")
+    shaped = reshape(catalogue, "everything_vectors").orderBy("track_id")
+    first, rest = shaped.limit(300), shaped.subtract(shaped.limit(300))
+    first.write.parquet(str(folder / "first.parquet"))
+    rest.write.parquet(str(folder / "rest.parquet"))
+    maps = [arg for m in mapping("everything_vectors") for arg in ("--map", m)]
+    out = str(folder / "out")
+    for name, mode in (("first", "full"), ("rest", "incremental")):
+        argv = ["--input", str(folder / f"{name}.parquet"), "--output", out, "--mode", mode]
+        assert resolve_job.main([*argv, *maps, "--set", "spark.shuffle_partitions=2"]) == 0
+    runs = DeltaTable(f"{out}/runs").to_pandas().sort_values("started_at")
+    increment = runs.iloc[-1]
+    assert increment["mode"] == "incremental"
+    assert increment.rows_in == increment.resolved + increment.quarantined
+    inputs = json.loads(increment.model_inputs)
+    assert "vector:audio_embedding" in inputs["blockers"]
+    assert "audio_embedding" in inputs["comparisons"]
+    keys = DeltaTable(f"{out}/block_keys").to_pandas()
+    assert (keys.blocker == "vector:audio_embedding").any()
+    clusters = DeltaTable(f"{out}/clusters").to_pandas()
+    assert len(clusters) == runs.resolved.sum()
