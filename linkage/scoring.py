@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,11 +70,13 @@ def train_and_score(
     cfg: LinkageConfig,
     usable: Iterable[str] | None = None,
     vectors: Iterable[str] = (),
+    shares: Mapping[str, float] | None = None,
 ) -> ScoredPairs:
     """Fit the model on `records` and score `candidates` (record_id_l <
     record_id_r). `usable`: the columns the catalogue fills (`catalog.profile`;
     None: all), which decide the comparisons, the prior's rule and the EM
-    steps; `vectors`: vector columns to compare too."""
+    steps; `vectors`: vector columns to compare too; `shares`: the share of
+    records that fill each column (see `train`)."""
     vectors = list(vectors)
     present = set(MODEL_COLUMNS if usable is None else usable) & set(MODEL_COLUMNS) | ALWAYS
     present |= set(vectors)
@@ -84,13 +86,13 @@ def train_and_score(
     everything = model_input(records, vectors)
     inputs = training_sample(everything, cfg.train_max_records, cfg.seed)
     if cfg.train_engine == "duckdb":
-        model, training = train_on_duckdb(inputs, model_settings, cfg, present, vectors)
+        model, training = train_on_duckdb(inputs, model_settings, cfg, present, vectors, shares)
         return _scored(spark, records, candidates, model, cfg.pair_model, present, training)
     from splink import Linker
 
     registered = db_api.register(inputs)
     linker = Linker(registered, model_settings, log_level=logging.WARNING)
-    training = train(linker, cfg, present)
+    training = train(linker, cfg, present, shares)
     model = linker.misc.save_model_to_json()
     if inputs is everything:
         pairs = _predict_blocked(db_api, linker, candidates)
@@ -161,10 +163,23 @@ def em_plan(
     return steps, skipped
 
 
-def train(linker, cfg: LinkageConfig, present: set[str]) -> Training:
+def prior_recall(cfg: LinkageConfig, rule: list[str], shares: Mapping[str, float] | None) -> float:
+    """The share of true matches the prior's rule finds: `linkage.prior_recall`
+    where its columns are always filled, less where they are not, since the
+    rule can only find a pair whose two records both fill them."""
+    recall = cfg.prior_recall
+    for column in _reads(rule, MODEL_COLUMNS):
+        recall *= (shares or {}).get(column, 1.0) ** 2
+    return max(recall, 1e-6)
+
+
+def train(
+    linker, cfg: LinkageConfig, present: set[str], shares: Mapping[str, float] | None = None
+) -> Training:
     """Prior from deterministic rules, u by random sampling, m by EM: no labels.
     A step that cannot learn (too few pairs) is skipped with a warning: the
-    model keeps Splink's starting values for what it would have learned."""
+    model keeps Splink's starting values for what it would have learned.
+    `shares`: the share of records filling each column (None: all fill all)."""
     from splink import block_on
 
     log = get_logger()
@@ -175,7 +190,7 @@ def train(linker, cfg: LinkageConfig, present: set[str]) -> Training:
             continue
         try:
             linker.training.estimate_probability_two_random_records_match(
-                [block_on(*rule)], recall=cfg.prior_recall
+                [block_on(*rule)], recall=prior_recall(cfg, rule, shares)
             )
         except Exception as exc:  # noqa: BLE001 - Splink raises several kinds here
             log.warning("  prior from %s failed (%s)", _rule_name(rule), _first_line(exc))
@@ -232,6 +247,7 @@ def train_on_duckdb(
     cfg: LinkageConfig,
     present: set[str],
     vectors: Iterable[str] = (),
+    shares: Mapping[str, float] | None = None,
 ) -> tuple[dict[str, Any], Training]:
     """The model learned in DuckDB on the driver from `inputs` (the training
     sample, collected as Arrow); returns its JSON for scoring on Spark, and
@@ -247,7 +263,7 @@ def train_on_duckdb(
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(table), model_settings, log_level=logging.WARNING)
-    training = train(linker, cfg, present)
+    training = train(linker, cfg, present, shares)
     return in_dialect(linker.misc.save_model_to_json(), model_settings, "spark"), training
 
 

@@ -3,7 +3,7 @@ times itself, logs what it did and returns what the next stage needs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -115,6 +115,8 @@ class Plan:
     vectors: dict[str, int]
     blockers: list[str]
     report: dict
+    # The share of records filling each column (empty: not profiled).
+    shares: dict[str, float] = field(default_factory=dict)
 
 
 def profile(ctx: RunContext, records: DataFrame) -> Plan:
@@ -124,7 +126,9 @@ def profile(ctx: RunContext, records: DataFrame) -> Plan:
         roles = profile_roles(records, cfg.roles, cfg.input.embeddings)
         for line in roles.lines():
             ctx.note(line)
-    return _plan(ctx, roles.usable, roles.vectors, {"roles": roles.as_dict()})
+    plan = _plan(ctx, roles.usable, roles.vectors, {"roles": roles.as_dict()})
+    plan.shares = dict(roles.share)
+    return plan
 
 
 def plan_from_model(ctx: RunContext, model: dict, records: DataFrame) -> Plan:
@@ -212,7 +216,13 @@ def score(
     with ctx.timer.stage("scoring"):
         if model is None:
             scored = train_and_score(
-                ctx.spark, records, candidates.pairs, cfg.linkage, plan.usable, plan.vectors
+                ctx.spark,
+                records,
+                candidates.pairs,
+                cfg.linkage,
+                plan.usable,
+                plan.vectors,
+                plan.shares,
             )
             pairs, model, pair_model = scored.pairs, scored.model_json, scored.pair_model
             if scored.training is not None:
