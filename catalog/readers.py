@@ -68,6 +68,19 @@ def _check_exists(path: str) -> None:
         raise InputError(f"input not found: {path}")
 
 
+def _has_delta_log(spark: SparkSession, uri: str) -> bool:
+    """Whether a URI (dbfs:/, s3://, abfss://, ...) holds a Delta table, asked
+    through the session's own file systems and credentials: read as plain
+    Parquet, a Delta table would bring back files its log has removed."""
+    jvm = spark.sparkContext._jvm
+    try:
+        log = jvm.org.apache.hadoop.fs.Path(f"{uri.rstrip('/')}/_delta_log")
+        fs = log.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        return bool(fs.exists(log))
+    except Exception:  # noqa: BLE001 - an unknown scheme or no access: not a table we can see
+        return False
+
+
 def _sniff_delimiter(path: str) -> str:
     """The header line's delimiter: the one of , ; tab | it holds most of."""
     first = path
@@ -112,7 +125,7 @@ def _read_source(spark: SparkSession, source: str, cfg: InputConfig) -> DataFram
             raise InputError(f"input not found: no file and no table named {source}")
         return spark.table(source)
     _check_exists(source)
-    if is_delta_table(source):
+    if is_delta_table(source) or (not _is_local(source) and _has_delta_log(spark, source)):
         return read_delta(spark, source)
     if cfg.delimiter is not None or _looks_like_csv(source):
         return _read_csv(spark, source, cfg.delimiter)

@@ -205,3 +205,11 @@ def test_a_metastore_table_is_read_by_name(spark):
     assert read_input(spark, "tracklink_test_tracks").count() == 1
     with pytest.raises(InputError, match="no file and no table named nosuch.table"):
         read_input(spark, "nosuch.table")
+
+
+def test_a_delta_table_is_read_by_uri_through_its_log(spark, tmp_path):
+    df = spark.createDataFrame(ROWS, SCHEMA)
+    store = DeltaStore(spark, str(tmp_path))
+    store.write(df, "t")
+    store.write(df.limit(1), "t", "overwrite")  # the first version's files stay on disk
+    assert read_input(spark, f"file://{tmp_path}/t").count() == 1
