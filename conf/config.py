@@ -223,9 +223,13 @@ class LinkageConfig(_Section):
     # EM sessions to run when none of `em_blocking` can (the roles it blocks
     # on are missing): each learns every comparison but the ones it blocks on.
     em_fallback: list[list[str]] = Field(default_factory=lambda: [["title_norm"], ["artist_norm"]])
-    # Cosine similarity levels of a vector column's comparison (`input.embeddings`).
+    # Cosine similarity levels of a vector column's comparison (`input.embeddings`),
+    # all in the band where two records are one recording. A lower level would
+    # reward another version of the song (a live take is close, not equal): its
+    # u comes from random pairs, which are never that close, so its weight
+    # would be large (docs/results/any-catalogue.md).
     vector_levels: list[Annotated[float, Field(gt=0, lt=1)]] = Field(
-        default_factory=lambda: [0.95, 0.85, 0.6]
+        default_factory=lambda: [0.95, 0.9]
     )
     pair_model: PairModelConfig = Field(default_factory=PairModelConfig)
     seed: int = 42
