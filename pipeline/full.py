@@ -6,6 +6,7 @@ from __future__ import annotations
 from blocking import block_keys, candidate_pairs
 from pipeline import stages
 from pipeline.context import RunContext
+from pipeline.plan import profile
 from pipeline.result import ResolveResult
 from pipeline.tables import clusters_rows, model_row, with_run_id
 from pipeline.write import RunOutcome, TableWrite, finish, semantic_writes
@@ -16,7 +17,7 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
     validated = stages.read_and_validate(ctx)
     normalised = stages.normalise_records(ctx, validated)
     records = normalised.records
-    plan = stages.profile(ctx, records)
+    plan = profile(ctx, records)
 
     with ctx.timer.stage("blocking"):
         stages.describe_blocking(ctx, plan)

@@ -30,6 +30,7 @@ from conf.config import Config
 from conf.errors import ConfigError, InputError
 from pipeline import stages
 from pipeline.context import RunContext
+from pipeline.plan import plan_from_model
 from pipeline.result import ResolveResult
 from pipeline.tables import STATE_TABLES, align_to, clusters_rows, latest_model, with_run_id
 from pipeline.write import RunOutcome, TableWrite, finish, semantic_writes
@@ -72,7 +73,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
     all_records = stored_records.join(stale, "record_id", "left_anti").unionByName(new_records)
 
     model = latest_model(store.read("model"))
-    plan = stages.plan_from_model(ctx, model, new_records)
+    plan = plan_from_model(ctx, model, new_records)
     with ctx.timer.stage("blocking"):
         stages.describe_blocking(ctx, plan)
         new_keys = ctx.keep(

@@ -3,16 +3,14 @@ times itself, logs what it did and returns what the next stage needs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 from blocking import SkewReport, describe_blockers, describe_caps, describe_minhash
-from blocking.registry import blocker_names, left_out_blockers
-from catalog import describe_mapping, normalise, parse_issue_counts, read_input, split_valid
-from catalog.profile import profile_roles
+from catalog import normalise, parse_issue_counts, read_input, split_valid
 from conf.errors import InputError
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
@@ -30,8 +28,9 @@ from linkage import (
     score_with_model,
     train_and_score,
 )
-from linkage.model import model_columns, model_vectors
+from linkage.model import model_columns
 from pipeline.context import RunContext
+from pipeline.plan import Plan
 from pipeline.tables import align_to
 
 
@@ -102,66 +101,6 @@ class Candidates:
     pairs: DataFrame
     count: int
     by_blocker: dict[str, int]
-
-
-@dataclass
-class Plan:
-    """What a run builds from the roles the catalogue fills: the columns
-    blocking and the model read (`usable`), its vector columns with their
-    lengths, and the blockers; `report` gathers it all for the `runs` table,
-    MLflow and the summary (the model's side is added when it is trained)."""
-
-    usable: frozenset[str]
-    vectors: dict[str, int]
-    blockers: list[str]
-    report: dict
-    # The share of records filling each column (empty: not profiled).
-    shares: dict[str, float] = field(default_factory=dict)
-
-
-def profile(ctx: RunContext, records: DataFrame) -> Plan:
-    """Profile the roles the normalised records fill and plan blocking on them."""
-    cfg = ctx.cfg
-    with ctx.timer.stage("profile"):
-        roles = profile_roles(records, cfg.roles, cfg.input.embeddings)
-        for line in roles.lines():
-            ctx.note(line)
-    plan = _plan(ctx, roles.usable, roles.vectors, {"roles": roles.as_dict()})
-    plan.shares = dict(roles.share)
-    return plan
-
-
-def plan_from_model(ctx: RunContext, model: dict, records: DataFrame) -> Plan:
-    """An increment's plan: the columns the stored model compares, so that it
-    blocks and scores as the full run did."""
-    vectors = model_vectors(model)
-    lengths = {}
-    if vectors:
-        row = records.agg(*[F.max(F.size(F.col(f"`{v}`"))).alias(v) for v in vectors]).collect()[0]
-        lengths = {v: int(row[v]) for v in vectors if row[v] and row[v] > 0}
-    usable = frozenset(model_columns(model))
-    ctx.note("roles used (the stored model's): %s", ", ".join(sorted(usable)))
-    return _plan(ctx, usable, lengths, {"roles": {"used": sorted(usable), "from": "stored model"}})
-
-
-def _plan(ctx: RunContext, usable, vectors: dict[str, int], report: dict) -> Plan:
-    cfg = ctx.cfg.blocking
-    blockers = blocker_names(cfg, usable, vectors)
-    left_out = left_out_blockers(cfg, usable)
-    report = {
-        "mapping": describe_mapping(ctx.cfg.input),
-        **report,
-        "blockers": blockers,
-        "blockers_left_out": left_out,
-    }
-    ctx.tracker.params(
-        {
-            "input.mapping": report["mapping"],
-            "roles.used": ",".join(sorted(usable)),
-            "blockers.used": ",".join(blockers),
-        }
-    )
-    return Plan(usable, vectors, blockers, report)
 
 
 def describe_blocking(ctx: RunContext, plan: Plan) -> None:
