@@ -32,6 +32,8 @@ sys.path.insert(0, str(_repo_root()))
 WIDGETS = {
     "input": ("TRACKLINK_INPUT", ""),
     "input_format": ("TRACKLINK_INPUT_FORMAT", "catalog"),
+    # One ROLE=COLUMN a line (or ";"-separated), as `--map` takes them.
+    "map": ("TRACKLINK_MAP", ""),
     "output": ("TRACKLINK_OUTPUT", "/tmp/tracklink/resolved"),
     "config": ("TRACKLINK_CONFIG", ""),
     "overrides": ("TRACKLINK_SET", ""),
@@ -57,12 +59,13 @@ print(params)
 
 # COMMAND ----------
 
-from conf.config import load_config  # noqa: E402
+from conf.config import load_config, map_overrides  # noqa: E402
 from pipeline import RunInput, format_summary, resolve  # noqa: E402
 from runtime.spark import get_spark  # noqa: E402
 
 overrides = [line.strip() for line in params["overrides"].splitlines() if line.strip()]
-cfg = load_config(params["config"] or None, overrides)
+maps = [m.strip() for m in params["map"].replace(";", "\n").splitlines() if m.strip()]
+cfg = load_config(params["config"] or None, [*map_overrides(maps), *overrides])
 spark = get_spark(cfg.spark)  # Databricks: the notebook's own session
 source = RunInput(params["input"], params["input_format"], params["truth"] or None)
 result = resolve(spark, cfg, source, params["output"])
