@@ -10,24 +10,20 @@ whole. One aggregation over the raw rows, before normalisation.
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from catalog.vocabulary import NULL_TOKENS
+from catalog.validate import null_value
 from conf.config import NormaliseConfig
 from runtime.progress import get_logger
 
 DASH = " - "
 
 
-def _empty(column: str) -> Column:
-    token = F.lower(F.regexp_replace(F.col(column), r"\s", ""))
-    return F.col(column).isNull() | token.isin("", *sorted(NULL_TOKENS))
-
-
 def album_packing_sources(df: DataFrame, cfg: NormaliseConfig) -> frozenset[str | None]:
     """The `source` values (None: rows without one) whose titles carry the album."""
-    candidates = df.where(~_empty("title") & ~_empty("artists") & _empty("album"))
+    empty = {c: null_value(F.col(c)) for c in ("title", "artists", "album")}
+    candidates = df.where(~empty["title"] & ~empty["artists"] & empty["album"])
     rows = (
         candidates.groupBy("source")
         .agg(

@@ -24,7 +24,7 @@ from catalog.schema import (
     ROW_ORDER,
 )
 from catalog.shifted_rows import Layout, repair_shifted
-from catalog.text import NULL_TOKENS
+from catalog.validate import null_value
 from conf.config import InputConfig
 from conf.errors import ConfigError, InputError
 from runtime.progress import get_logger
@@ -154,8 +154,7 @@ def _put_back_shifted(raw: DataFrame, path: str, cfg: InputConfig) -> DataFrame:
             year=columns["release_year"],
         ),
     )
-    token = F.lower(F.regexp_replace(F.col(f"`{anchor}`"), r"\s", ""))
-    empty = F.col(f"`{anchor}`").isNull() | token.isin(*sorted(NULL_TOKENS))
+    empty = null_value(F.col(f"`{anchor}`"))
     moved = raw.filter(empty).count() - fixed.filter(empty).count()
     if moved:
         get_logger().info(

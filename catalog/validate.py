@@ -27,7 +27,9 @@ def _blank(col: Column) -> Column:
     return col.isNull() | (F.trim(col) == "")
 
 
-def _null_token(col: Column) -> Column:
+def null_value(col: Column) -> Column:
+    """True where a raw value is missing or a null token ("null", "n/a", ...):
+    `catalog.text.is_null` as a Spark expression."""
     squeezed = F.lower(F.regexp_replace(F.trim(col), r"\s+", ""))
     return col.isNull() | squeezed.isin(*sorted(NULL_TOKENS))
 
@@ -38,7 +40,7 @@ def split_valid(df: DataFrame, cfg: ValidationConfig) -> tuple[DataFrame, DataFr
     first_seen = F.row_number().over(Window.partitionBy("record_id").orderBy(ROW_ORDER))
     reason = F.when(_blank(F.col("record_id")), F.lit(MISSING_RECORD_ID))
     if cfg.missing_title == "quarantine":
-        reason = reason.when(_null_token(F.col("title")), F.lit(MISSING_TITLE))
+        reason = reason.when(null_value(F.col("title")), F.lit(MISSING_TITLE))
     reason = reason.when(first_seen > 1, F.lit(DUPLICATE_RECORD_ID))
     marked = df.withColumn(_REASON, reason)
 

@@ -269,15 +269,14 @@ def train_on_duckdb(
 
 def fixed_size_vectors(table: pa.Table, vectors: Iterable[str]) -> pa.Table:
     """`table` with its vector columns as fixed-size lists: DuckDB's cosine
-    similarity takes arrays of one length, not lists."""
+    similarity takes arrays of one length, not lists (the profile has checked
+    that a column's vectors share one length)."""
     for name in vectors:
-        column = table.column(name).combine_chunks()
-        sizes = pa.compute.list_value_length(column).drop_null()
-        if len(sizes) == 0:
+        column = table.column(name)
+        dim = pa.compute.max(pa.compute.list_value_length(column)).as_py()
+        if dim is None:
             continue
-        dim = pa.compute.max(sizes).as_py()
-        values = [v if v is None or len(v) == dim else None for v in column.to_pylist()]
-        typed = pa.array(values, pa.list_(pa.float32(), dim))
+        typed = column.cast(pa.list_(pa.float32(), dim))
         table = table.set_column(table.schema.get_field_index(name), name, typed)
     return table
 
@@ -325,24 +324,45 @@ def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame
 PAIR_MODEL_REQUIRES = ("title_norm",)
 
 
-def pair_model_decision(
-    cfg: PairModelConfig | None, present: Iterable[str] | None
-) -> tuple[bool, str]:
-    """Whether the pair model rescores this catalogue's pairs, and its name
-    (if it does) or why not. It does only where the columns it was trained to
-    read (`requires` in its provenance) are filled: over a catalogue with no
+@dataclass(frozen=True)
+class PairModelUse:
+    """The pair model that rescores a catalogue's pairs (None: Splink's
+    probability is the pair's), and its name or why it does not."""
+
+    model: Any
+    label: str
+
+
+def choose_pair_model(cfg: PairModelConfig | None, present: Iterable[str] | None) -> PairModelUse:
+    """The pair model rescores only where the columns it was trained to read
+    (`requires` in its provenance) are filled: over a catalogue with no
     lengths at all, its inputs would be unlike anything it learned from."""
     if cfg is None or not cfg.enabled:
-        return False, "off (linkage.pair_model.enabled)"
+        return PairModelUse(None, "off (linkage.pair_model.enabled)")
     from linkage.pair_model import load_pair_model
 
     name = cfg.weights_path or cfg.version
-    provenance = load_pair_model(cfg.version, cfg.weights_path).provenance
-    required = provenance.get("requires", PAIR_MODEL_REQUIRES)
+    model = load_pair_model(cfg.version, cfg.weights_path)
+    required = model.provenance.get("requires", PAIR_MODEL_REQUIRES)
     missing = [c for c in required if present is not None and c not in set(present)]
     if missing:
-        return False, f"off: {name} needs {', '.join(missing)}, which the catalogue does not fill"
-    return True, name
+        why = f"off: {name} needs {', '.join(missing)}, which the catalogue does not fill"
+        return PairModelUse(None, why)
+    return PairModelUse(model, name)
+
+
+def _rescored(pairs: DataFrame, records: DataFrame, use: PairModelUse) -> DataFrame:
+    if use.model is None:
+        get_logger().info("  pair model %s: Splink's probability is used", use.label)
+        return pairs
+    from linkage.pair_model import rescore
+
+    get_logger().info(
+        "  pair model %s (trained on %s) rescores the pairs",
+        use.label,
+        use.model.provenance.get("trained_on", "?"),
+    )
+    return rescore(pairs, records, use.model)
 
 
 def with_pair_model(
@@ -352,21 +372,10 @@ def with_pair_model(
     present: Iterable[str] | None = None,
 ) -> tuple[DataFrame, str]:
     """Splink's scored pairs, rescored by the pair model if it is enabled and
-    the catalogue fills what it reads (`pair_model_decision`, whose answer
+    the catalogue fills what it reads (`choose_pair_model`, whose answer
     comes back with the pairs)."""
-    applies, decision = pair_model_decision(cfg, present)
-    if not applies or cfg is None:
-        get_logger().info("  pair model %s: Splink's probability is used", decision)
-        return pairs, decision
-    from linkage.pair_model import load_pair_model, rescore
-
-    model = load_pair_model(cfg.version, cfg.weights_path)
-    get_logger().info(
-        "  pair model %s (trained on %s) rescores the pairs",
-        decision,
-        model.provenance.get("trained_on", "?"),
-    )
-    return rescore(pairs, records, model), decision
+    use = choose_pair_model(cfg, present)
+    return _rescored(pairs, records, use), use.label
 
 
 def score_with_model(
@@ -381,21 +390,22 @@ def score_with_model(
     the full run's model, so old and new pairs are on one scale). `records` must
     hold every record the candidates mention; term frequencies come from all of them.
     `present`: the columns the catalogue fills (None: those the model compares).
-    Returns the pairs and what the pair model did (`pair_model_decision`)."""
+    Returns the pairs and what the pair model did (`choose_pair_model`)."""
     from splink import Linker
 
     if present is None:
         present = set(model_columns(model_json)) | ALWAYS
     db_api = spark_api(spark)
     registered = db_api.register(model_input(records, model_vectors(model_json)))
-    rescored, _ = pair_model_decision(pair_model, present)
+    use = choose_pair_model(pair_model, present)
+    rescored = use.model is not None
     # The pair model reads both records' values: Splink has them at hand
     # when it compares the pair, so it keeps them rather than the pairs being
     # joined to the records twice more.
     retained = {**model_json, "retain_matching_columns": rescored}
     linker = Linker(registered, retained, log_level=logging.WARNING)
     pairs = _predict_blocked(db_api, linker, candidates, SIDE_COLUMNS if rescored else ())
-    return with_pair_model(pairs, records, pair_model, present)
+    return _rescored(pairs, records, use), use.label
 
 
 def _predict_blocked(
