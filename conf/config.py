@@ -168,6 +168,10 @@ class PairModelConfig(_Section):
     version: str = "v5"
     # ... or a file written by `python -m jobs.train_pair_model`.
     weights_path: str | None = None
+    # Use the model registered as `tracklink-pair-model@champion` in the
+    # output's MLflow store (`tracklink train`), when there is one, instead
+    # of the two settings above.
+    use_champion: bool = True
 
 
 class LinkageConfig(_Section):
@@ -247,6 +251,54 @@ class LinkageConfig(_Section):
 class ClusteringConfig(_Section):
     threshold: float = Field(0.9, gt=0, lt=1)
     max_iterations: int = Field(50, ge=1)
+    # A pair model trained on the user's labels (`tracklink train`) carries
+    # the threshold chosen on its training labels; a run it scores clusters
+    # at that threshold instead of `threshold`.
+    threshold_from_model: bool = True
+
+
+class LabellingConfig(_Section):
+    """Which candidate pairs `tracklink label` shows (`labelling.selection`)."""
+
+    batch_size: int = Field(20, ge=1)
+    # Shares of a batch per way of picking (normalised to sum to 1): pairs
+    # whose probability is nearest the threshold, pairs Splink and the pair
+    # model disagree on, the weakest links inside large clusters, and random
+    # candidate pairs (these keep an estimate of precision unbiased).
+    mix: dict[Literal["near_threshold", "disagreement", "weak_edge", "random"], float] = Field(
+        default_factory=lambda: {
+            "near_threshold": 0.4,
+            "disagreement": 0.2,
+            "weak_edge": 0.2,
+            "random": 0.2,
+        }
+    )
+    # A cluster this large or larger has its weakest links shown.
+    large_cluster: int = Field(3, ge=3)
+    seed: int = 7
+
+
+class TrainingConfig(_Section):
+    """`tracklink train`: the pair model fitted on the labels table."""
+
+    # Share of labelled pairs held out to measure the model (chosen by a hash
+    # of the pair, so a pair stays on its side as labels grow).
+    holdout: float = Field(0.3, gt=0, lt=1)
+    # Start from the running model's weights (fine-tune) or from scratch.
+    init: Literal["running", "scratch"] = "running"
+    epochs: int = Field(300, ge=1)
+    seed: int = 0
+    # The threshold: the highest whose out-of-fold F1 on the training labels
+    # is within this of the best (a lower one links more pairs for no
+    # measurable gain, and clusters chain through links).
+    threshold_tolerance: float = Field(0.002, ge=0, lt=1)
+    # Bootstrap resamples for the confidence intervals of the figures.
+    bootstrap: int = Field(1000, ge=100)
+    # The challenger replaces the champion only if its F1 on the held-out
+    # labels is higher by at least min_f1_gain and its precision is not lower
+    # by more than max_precision_loss.
+    min_f1_gain: float = Field(0.0, ge=0)
+    max_precision_loss: float = Field(0.002, ge=0)
 
 
 class OutputConfig(_Section):
@@ -297,6 +349,8 @@ class Config(_Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     semantics: SemanticsConfig = Field(default_factory=SemanticsConfig)
     progress: ProgressConfig = Field(default_factory=ProgressConfig)
+    labelling: LabellingConfig = Field(default_factory=LabellingConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
 
     @model_validator(mode="after")
     def _check_bounds(self) -> Config:

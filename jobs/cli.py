@@ -83,11 +83,13 @@ def run_cli(main: Callable[[list[str] | None], int], argv: list[str] | None = No
 COMMANDS = {
     "resolve": ("jobs.resolve", "resolve a catalogue into Delta tables (full or incremental)"),
     "generate": ("jobs.generate_catalog", "write a generated catalogue with its ground truth"),
-    "evaluate": ("jobs.evaluate", "score a run's clusters against a truth column"),
+    "evaluate": ("jobs.evaluate", "score a run's clusters against a truth column or the labels"),
     "evaluate-blocking": (
         "jobs.evaluate_blocking",
         "measure blocking alone against a truth column",
     ),
+    "label": ("jobs.label", "label candidate pairs, or import golden labels"),
+    "train": ("jobs.train", "train the pair model on the labels; register it in MLflow"),
     "show": ("jobs.show", "print a table's history or rows, at any version"),
     "train-pair-model": ("jobs.train_pair_model", "train the pair model on generated catalogues"),
     "train-encoder": ("jobs.train_encoder", "train the fast text encoder for embedding blocking"),

@@ -3,9 +3,15 @@ the precision-recall curve of the links over thresholds (PNG and CSV), and the
 worst false merges and missed pairs (CSV, with both records side by side).
 
     python -m jobs.evaluate --output DIR --truth COLUMN [--as-of-version N] [--report DIR]
+    python -m jobs.evaluate --output DIR --golden [--as-of-version N] [--report DIR]
 
 The truth column must have passed through the input (e.g. `true_entity_id` of
-a generated catalogue, `CID` of MusicBrainz). The figures are printed and
+a generated catalogue, `CID` of MusicBrainz). `--golden` scores the run
+against the `labels` table instead (`tracklink label`): pairwise precision,
+recall and F1 of "both records in one cluster" over the judged pairs, with
+95% bootstrap intervals, over all labels and over the randomly picked ones
+alone (the unbiased estimate), and writes the pairs where the run and the
+labels disagree (golden_disagreements.csv). The figures are printed and
 logged to the MLflow run that produced that version of the tables.
 """
 
@@ -19,9 +25,12 @@ if __package__ in (None, ""):
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from conf.config import load_config
+from conf.errors import InputError
+from evaluation.golden import judged_against_clusters, score_pairs
 from evaluation.metrics import format_scores
 from evaluation.output import evaluate_output, write_diagnostics
 from jobs.cli import add_config_arguments, run_cli
+from labelling.table import current_labels
 from runtime.spark import get_spark
 from runtime.tracking import RunTracker
 from storage.delta import DeltaStore
@@ -34,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--output", required=True, help="the resolve job's output folder")
-    parser.add_argument("--truth", required=True, metavar="COLUMN")
+    parser.add_argument("--truth", default=None, metavar="COLUMN")
+    parser.add_argument(
+        "--golden", action="store_true", help="score against the labels table (tracklink label)"
+    )
     parser.add_argument(
         "--as-of-version",
         type=int,
@@ -51,13 +63,64 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_config_arguments(parser)
     args = parser.parse_args(argv)
+    if not (args.truth or args.golden):
+        raise InputError("say what to score against: --truth COLUMN or --golden")
     cfg = load_config(args.config, args.overrides)
     spark = get_spark(cfg.spark)
     store = DeltaStore(spark, args.output, cfg.output.delta_engine)
+    if args.golden:
+        evaluate_golden(cfg, store, args)
+    if args.truth:
+        evaluate_truth(cfg, store, args)
+    return 0
+
+
+def _report_folder(args, store: DeltaStore) -> str:
+    version = store.version("clusters") if args.as_of_version is None else args.as_of_version
+    return args.report or os.path.join(args.output, "_reports", f"clusters-v{version}")
+
+
+def evaluate_golden(cfg, store: DeltaStore, args) -> None:
+    labels = current_labels(store)
+    if labels is None:
+        raise InputError(f"{args.output}: no labels table; run tracklink label first")
+    pairs = store.read("pairs", args.as_of_version) if store.version("pairs") is not None else None
+    judged = judged_against_clusters(
+        labels, store.read("clusters", args.as_of_version), pairs
+    ).toPandas()
+    if judged.empty:
+        raise InputError("the labels table holds no match or non_match judgement")
+    resamples = cfg.training.bootstrap
+    y = (judged["label"] == "match").to_numpy()
+    figures = {"golden": score_pairs(y, judged["predicted"].to_numpy(), resamples)}
+    random = (judged["picked_by"] == "random").to_numpy()
+    if random.any():
+        figures["golden_random"] = score_pairs(
+            y[random], judged["predicted"].to_numpy()[random], resamples
+        )
+    print(f"against the labels ({store.path('labels')}):")
+    print(f"  all judged pairs      {figures['golden'].line()}")
+    if "golden_random" in figures:
+        print(f"  randomly picked only  {figures['golden_random'].line()}")
+    folder = _report_folder(args, store)
+    os.makedirs(folder, exist_ok=True)
+    wrong = judged[(judged["label"] == "match") != judged["predicted"]]
+    path = os.path.join(folder, "golden_disagreements.csv")
+    wrong.to_csv(path, index=False)
+    print(f"  {len(wrong):,} disagreements: wrote {path}")
+    run_id = store.run_that_wrote("clusters", args.as_of_version)
+    with RunTracker(
+        cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
+    ) as tracker:
+        for prefix, scores in figures.items():
+            tracker.metrics({f"eval_{prefix}_{k}": v for k, v in scores.as_dict().items()})
+        tracker.artifact_file(path, "evaluation")
+
+
+def evaluate_truth(cfg, store: DeltaStore, args) -> None:
     scores = evaluate_output(store, args.truth, args.as_of_version)
     print(format_scores(scores))
-    version = store.version("clusters") if args.as_of_version is None else args.as_of_version
-    folder = args.report or os.path.join(args.output, "_reports", f"clusters-v{version}")
+    folder = _report_folder(args, store)
     paths = write_diagnostics(
         store, args.truth, folder, cfg.clustering.threshold, args.as_of_version
     )
@@ -70,7 +133,6 @@ def main(argv: list[str] | None = None) -> int:
         tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
         for path in paths.values():
             tracker.artifact_file(path, "evaluation")
-    return 0
 
 
 if __name__ == "__main__":

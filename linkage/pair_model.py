@@ -34,6 +34,12 @@ HIDDEN = (32, 16)
 RETIRED_AT = "git commit e21b906 (tag pair-models-v1-v9)"
 
 
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    # Clipped: a logit of several hundred (a fine-tuned model's sure pair)
+    # would overflow exp, and its probability is 0 or 1 either way.
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -60.0, 60.0)))
+
+
 def _network(n_inputs: int):
     import torch.nn as nn
 
@@ -77,7 +83,7 @@ class PairModel:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         a, b = self.calibration
-        return 1.0 / (1.0 + np.exp(-(a * self.logits(x) + b)))
+        return _sigmoid(a * self.logits(x) + b)
 
     def to_bytes(self) -> bytes:
         import torch
@@ -176,11 +182,15 @@ def fit_pair_model(
     seed: int = 0,
     features: tuple[str, ...] = DEFAULT_FEATURES,
     provenance: dict[str, Any] | None = None,
+    init: PairModel | None = None,
+    learning_rate: float = 3e-3,
 ) -> tuple[PairModel, dict[str, float]]:
     """Train on labelled pairs: `x` holds one column per name in `features`,
     in that order. `groups` (e.g. a hash of the left record's true entity)
     keeps every pair of one entity on one side of the split, so the
-    calibration holdout is not pairs the network has seen."""
+    calibration holdout is not pairs the network has seen. `init`: a model
+    over the same features whose weights and scaling training starts from
+    (a few hundred labels move a trained model further than they build one)."""
     import torch
 
     unknown = unknown_features(features)
@@ -196,11 +206,17 @@ def fit_pair_model(
     is_held = np.fromiter((g in held for g in groups), dtype=bool, count=len(groups))
     train_x, train_y = x[~is_held], y[~is_held]
 
-    mean = train_x.mean(axis=0)
-    scale = train_x.std(axis=0)
-    scale[scale < 1e-6] = 1.0
     net = _network(x.shape[1])
-    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3, weight_decay=1e-5)
+    if init is not None:
+        if tuple(init.features) != tuple(features):
+            raise ValueError("init: a model over other features cannot be trained further")
+        mean, scale = init.mean, init.scale
+        net.load_state_dict(init.state)
+    else:
+        mean = train_x.mean(axis=0)
+        scale = train_x.std(axis=0)
+        scale[scale < 1e-6] = 1.0
+    optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=1e-5)
     loss_fn = torch.nn.BCEWithLogitsLoss()
     tx = torch.from_numpy(((train_x - mean) / scale).astype(np.float32))
     ty = torch.from_numpy(train_y.astype(np.float32))
@@ -241,7 +257,7 @@ def _platt(logits: np.ndarray, y: np.ndarray, steps: int = 500) -> tuple[float, 
     """Fit p = sigmoid(a * logit + b) by Newton's method on the log loss."""
     a, b = 1.0, 0.0
     for _ in range(steps):
-        p = 1.0 / (1.0 + np.exp(-(a * logits + b)))
+        p = _sigmoid(a * logits + b)
         g = np.array([np.sum((p - y) * logits), np.sum(p - y)])
         w = p * (1 - p) + 1e-12
         h = np.array(

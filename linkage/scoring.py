@@ -341,8 +341,9 @@ def choose_pair_model(cfg: PairModelConfig | None, present: Iterable[str] | None
         return PairModelUse(None, "off (linkage.pair_model.enabled)")
     from linkage.pair_model import load_pair_model
 
-    name = cfg.weights_path or cfg.version
     model = load_pair_model(cfg.version, cfg.weights_path)
+    # A registered model names its version (`linkage.registry.fetch_weights`).
+    name = model.provenance.get("registered_as") or cfg.weights_path or cfg.version
     required = model.provenance.get("requires", PAIR_MODEL_REQUIRES)
     missing = [c for c in required if present is not None and c not in set(present)]
     if missing:

@@ -8,6 +8,7 @@ from blocking import check_blocking
 from catalog.readers import check_input_config
 from conf.config import Config, with_input_format
 from conf.errors import ConfigError
+from linkage.registry import with_running_model
 from pipeline.context import RunInput, open_run
 from pipeline.full import resolve_full
 from pipeline.incremental import check_incremental, resolve_incremental
@@ -43,5 +44,6 @@ def resolve(
     check_config(cfg)
     if mode == "incremental":
         check_incremental(cfg, DeltaStore(spark, output, cfg.output.delta_engine))
+    cfg, _ = with_running_model(cfg, output)
     with open_run(spark, cfg, source, output, mode) as ctx:
         return MODES[mode](ctx)

@@ -172,6 +172,7 @@ def score(
             )
         plan.report["comparisons"] = model_columns(model)
         plan.report["pair_model"] = pair_model
+        plan.report["threshold"] = cfg.clustering.threshold
         ctx.note("model compares %s; pair model: %s", ", ".join(model_columns(model)), pair_model)
         ctx.tracker.params(
             {"model.comparisons": ",".join(model_columns(model)), "model.pair_model": pair_model}

@@ -26,6 +26,24 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def tracking_uri(cfg: TrackingConfig, output_dir: str) -> str:
+    """The MLflow store of an output folder: `tracking.tracking_uri`, or a
+    SQLite file under OUTPUT/mlruns."""
+    if cfg.tracking_uri is not None:
+        return cfg.tracking_uri
+    return f"sqlite:///{Path(output_dir).resolve() / 'mlruns' / 'mlflow.db'}"
+
+
+def has_store(cfg: TrackingConfig, output_dir: str) -> bool:
+    """Whether the store may hold anything: a local one exists once a run
+    wrote to it (asking a missing SQLite store would create it)."""
+    if not cfg.enabled:
+        return False
+    if cfg.tracking_uri is not None:
+        return True
+    return (Path(output_dir).resolve() / "mlruns" / "mlflow.db").is_file()
+
+
 class RunTracker:
     """A thin wrapper over one MLflow run; every call is a no-op when tracking is off."""
 
@@ -46,10 +64,9 @@ class RunTracker:
         import mlflow
 
         local = Path(self.output_dir).resolve() / "mlruns"
-        uri = self.cfg.tracking_uri
-        if uri is None:
+        if self.cfg.tracking_uri is None:
             local.mkdir(parents=True, exist_ok=True)
-            uri = f"sqlite:///{local / 'mlflow.db'}"
+        uri = tracking_uri(self.cfg, self.output_dir)
         mlflow.set_tracking_uri(uri)
         experiment = mlflow.get_experiment_by_name(self.cfg.experiment)
         if experiment is None:

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 dist=${1:-dist}
 python=${PYTHON:-.venv/bin/python}
-packages=(jobs pipeline catalog blocking linkage embeddings evaluation storage runtime conf)
+packages=(jobs labelling pipeline catalog blocking linkage embeddings evaluation storage runtime conf)
 rm -rf "$dist" && mkdir -p "$dist/entry"
 "$python" -m pip wheel --quiet --no-deps -w "$dist" . >/dev/null
 "$python" - "$dist/tracklink-pyfiles.zip" "${packages[@]}" <<'PY'

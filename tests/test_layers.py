@@ -13,6 +13,7 @@ LAYERS = (
     "runtime",
     "storage",
     "catalog",
+    "labelling",
     "embeddings",
     "blocking",
     "linkage",
