@@ -288,10 +288,17 @@ class TrainingConfig(_Section):
     init: Literal["running", "scratch"] = "running"
     epochs: int = Field(300, ge=1)
     seed: int = 0
-    # The threshold: the highest whose out-of-fold F1 on the training labels
-    # is within this of the best (a lower one links more pairs for no
-    # measurable gain, and clusters chain through links).
+    # The threshold: of those whose out-of-fold F1 on the training labels is
+    # within this (or one label's worth, 1 / matches, if more) of the best,
+    # the one nearest the running model's. A few labels cannot tell two
+    # thresholds apart, and a low one chains clusters through weak links.
     threshold_tolerance: float = Field(0.002, ge=0, lt=1)
+    # Unlabelled candidate pairs trained on beside the labels, with the
+    # running model's probability as their target, and the weight they carry
+    # in all, in labels' worth: where labels are few, the model keeps what it
+    # knew wherever they do not contradict it (0: labels only).
+    anchor_pairs: int = Field(2000, ge=0)
+    anchor_weight: float = Field(200.0, ge=0)
     # Bootstrap resamples for the confidence intervals of the figures.
     bootstrap: int = Field(1000, ge=100)
     # The challenger replaces the champion only if its F1 on the held-out

@@ -36,7 +36,7 @@ from evaluation.golden import score_pairs
 from jobs.cli import add_config_arguments, load_job_config, run_cli
 from jobs.label import resolved_store
 from labelling.table import current_labels
-from linkage.from_labels import fit_on_labels, in_holdout, labelled_features
+from linkage.from_labels import anchor_pairs, fit_on_labels, in_holdout, labelled_features
 from linkage.registry import CHAMPION, promote, promotion, register, running_model
 from linkage.training import write_pair_model
 from pipeline.tables import latest_model
@@ -107,8 +107,22 @@ def main(argv: list[str] | None = None) -> int:
         "requires": list(running.model.provenance.get("requires", ["title_norm"])),
     }
     t0 = time.perf_counter()
+    anchors = anchor_pairs(
+        store.read("pairs"),
+        store.read("records"),
+        labels,
+        running.model,
+        tcfg.anchor_pairs if tcfg.anchor_weight > 0 else 0,
+        tcfg.seed,
+    )
     fitted = fit_on_labels(
-        train, features, tcfg, running.model if tcfg.init == "running" else None, provenance
+        train,
+        features,
+        tcfg,
+        running.model if tcfg.init == "running" else None,
+        provenance,
+        anchors,
+        running.threshold,
     )
     y = test["y"].to_numpy()
     x = test[list(features)].to_numpy(np.float64)

@@ -72,19 +72,21 @@ def in_holdout(data: pd.DataFrame, share: float) -> np.ndarray:
     return buckets < int(round(share * 10_000))
 
 
-def best_threshold(y: np.ndarray, p: np.ndarray, tolerance: float = 0.0) -> float:
-    """The highest threshold whose F1 over `p` is within `tolerance` of the best."""
-    candidates = np.unique(np.round(p, 4))
+def best_threshold(y: np.ndarray, p: np.ndarray, tolerance: float, prefer: float) -> float:
+    """Of the thresholds whose F1 over `p` is within `tolerance` of the best
+    (or within one match's worth), the one nearest `prefer`."""
+    candidates = np.unique(np.concatenate([np.round(p, 4), [prefer]]))
     positives = float((y == 1).sum())
+    if not positives:
+        return prefer
     f1s = []
     for t in candidates:
         yhat = p >= t
         tp = float((yhat & (y == 1)).sum())
         f1s.append(2 * tp / (yhat.sum() + positives) if tp else 0.0)
     f1s = np.asarray(f1s)
-    if not len(f1s):
-        return 0.5
-    at = candidates[f1s >= f1s.max() - tolerance].max()
+    close = candidates[f1s >= f1s.max() - max(tolerance, 1.0 / positives)]
+    at = close[np.argmin(np.abs(close - prefer))]
     return float(min(max(at, 0.05), 0.99))
 
 
@@ -96,7 +98,7 @@ class LabelFit:
     out_of_fold_f1: float
 
 
-def _fit(x, y, groups, features, cfg: TrainingConfig, init: PairModel | None, provenance):
+def _fit(x, y, groups, features, cfg: TrainingConfig, init: PairModel | None, provenance, anchors):
     model, _ = fit_pair_model(
         x,
         y,
@@ -108,6 +110,7 @@ def _fit(x, y, groups, features, cfg: TrainingConfig, init: PairModel | None, pr
         provenance=provenance,
         init=init,
         learning_rate=1e-3 if init is not None else 3e-3,
+        anchors=None if anchors is None else (*anchors, cfg.anchor_weight),
     )
     return model
 
@@ -118,9 +121,13 @@ def fit_on_labels(
     cfg: TrainingConfig,
     init: PairModel | None,
     provenance: dict[str, Any],
+    anchors: tuple[np.ndarray, np.ndarray] | None = None,
+    prefer: float = 0.9,
 ) -> LabelFit:
-    """Choose the threshold on out-of-fold probabilities of `train`, then fit
-    on all of it."""
+    """Choose the threshold on out-of-fold probabilities of `train` (near
+    `prefer`, the running threshold, unless the labels say otherwise), then
+    fit on all of it. `anchors`: unlabelled pairs' features and the running
+    model's probabilities for them (`TrainingConfig.anchor_weight`)."""
     x = train[list(features)].to_numpy(np.float64)
     y = train["y"].to_numpy(np.float64)
     groups = np.arange(len(train))
@@ -132,11 +139,30 @@ def fit_on_labels(
         if len(np.unique(y[inside])) < 2:
             oof[~inside] = y[inside].mean()
             continue
-        m = _fit(x[inside], y[inside], groups[inside], features, cfg, init, {})
+        m = _fit(x[inside], y[inside], groups[inside], features, cfg, init, {}, anchors)
         oof[~inside] = m.probability(x[~inside])
-    threshold = best_threshold(y.astype(int), oof, cfg.threshold_tolerance)
+    threshold = best_threshold(y.astype(int), oof, cfg.threshold_tolerance, prefer)
     yhat = oof >= threshold
     tp = float((yhat & (y == 1)).sum())
     oof_f1 = 2 * tp / (yhat.sum() + (y == 1).sum()) if tp else 0.0
-    model = _fit(x, y, groups, features, cfg, init, {**provenance, "threshold": threshold})
+    model = _fit(x, y, groups, features, cfg, init, {**provenance, "threshold": threshold}, anchors)
     return LabelFit(model, threshold, len(train), float(oof_f1))
+
+
+def anchor_pairs(
+    pairs: DataFrame, records: DataFrame, labelled: DataFrame, model: PairModel, n: int, seed: int
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Up to `n` candidate pairs nobody labelled, uniformly drawn, with the
+    features `model` reads and its probability for each."""
+    if n == 0 or model is None:
+        return None
+    open_pairs = pairs.select("record_id_l", "record_id_r", "match_weight").join(
+        labelled.select("record_id_l", "record_id_r"), ["record_id_l", "record_id_r"], "left_anti"
+    )
+    total = open_pairs.count()
+    if not total:
+        return None
+    sample = open_pairs.sample(fraction=min(1.0, 1.5 * n / total), seed=seed).limit(n)
+    features = list(model.features)
+    x = pair_features(sample, records, features).select(*features).toPandas().to_numpy(np.float64)
+    return x, model.probability(x)

@@ -184,13 +184,19 @@ def fit_pair_model(
     provenance: dict[str, Any] | None = None,
     init: PairModel | None = None,
     learning_rate: float = 3e-3,
+    anchors: tuple[np.ndarray, np.ndarray, float] | None = None,
 ) -> tuple[PairModel, dict[str, float]]:
     """Train on labelled pairs: `x` holds one column per name in `features`,
     in that order. `groups` (e.g. a hash of the left record's true entity)
     keeps every pair of one entity on one side of the split, so the
     calibration holdout is not pairs the network has seen. `init`: a model
     over the same features whose weights and scaling training starts from
-    (a few hundred labels move a trained model further than they build one)."""
+    (a few hundred labels move a trained model further than they build one).
+    `anchors`: (x, soft targets, total weight): unlabelled pairs with the
+    probabilities a model gave them, trained on beside the labels with that
+    much weight in all (in labels' worth) and never used to calibrate, so a
+    few labels move the model where they disagree with it and leave it alone
+    elsewhere."""
     import torch
 
     unknown = unknown_features(features)
@@ -205,6 +211,12 @@ def fit_pair_model(
     held = set(rng.choice(unique, size=max(1, int(len(unique) * holdout)), replace=False))
     is_held = np.fromiter((g in held for g in groups), dtype=bool, count=len(groups))
     train_x, train_y = x[~is_held], y[~is_held]
+    weight = np.ones(len(train_x))
+    if anchors is not None and len(anchors[0]):
+        ax, ay, total = anchors
+        train_x = np.concatenate([train_x, ax])
+        train_y = np.concatenate([train_y, ay])
+        weight = np.concatenate([weight, np.full(len(ax), total / len(ax))])
 
     net = _network(x.shape[1])
     if init is not None:
@@ -217,9 +229,10 @@ def fit_pair_model(
         scale = train_x.std(axis=0)
         scale[scale < 1e-6] = 1.0
     optimiser = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=1e-5)
-    loss_fn = torch.nn.BCEWithLogitsLoss()
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     tx = torch.from_numpy(((train_x - mean) / scale).astype(np.float32))
     ty = torch.from_numpy(train_y.astype(np.float32))
+    tw = torch.from_numpy((weight / weight.mean()).astype(np.float32))
     generator = torch.Generator().manual_seed(seed)
     net.train()
     for _ in range(epochs):
@@ -227,7 +240,7 @@ def fit_pair_model(
         for start in range(0, len(tx), batch_size):
             idx = order[start : start + batch_size]
             optimiser.zero_grad()
-            loss = loss_fn(net(tx[idx]).squeeze(1), ty[idx])
+            loss = (loss_fn(net(tx[idx]).squeeze(1), ty[idx]) * tw[idx]).mean()
             loss.backward()
             optimiser.step()
 

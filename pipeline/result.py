@@ -32,6 +32,8 @@ class ResolveResult:
     changed_cluster_rows: int | None = None
     semantics: dict[str, float] = field(default_factory=dict)
     model_inputs: dict = field(default_factory=dict)
+    # The run report (`evaluation.run_report`), Markdown.
+    report: str | None = None
 
     def counts(self) -> dict[str, int]:
         return {
@@ -79,6 +81,8 @@ def format_model_inputs(inputs: dict) -> list[str]:
         )
     if "pair_model" in inputs:
         lines.append(f"  pair model         {inputs['pair_model']}")
+    if "threshold" in inputs:
+        lines.append(f"  linked at          match probability >= {inputs['threshold']:.3f}")
     return lines
 
 
@@ -107,6 +111,8 @@ def format_summary(res: ResolveResult) -> str:
     )
     for name, c in res.commits.items():
         lines.append(f"  table {name:<12} {c.path} (version {c.version})")
+    if res.report:
+        lines.append(f"  report             {res.report}")
     if res.tracking_uri:
         lines.append(f"  mlflow             {res.tracking_uri} (run {res.run_id})")
     if res.scores:

@@ -3,6 +3,7 @@ times itself, logs what it did and returns what the next stage needs."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -14,6 +15,7 @@ from catalog import normalise, parse_issue_counts, read_input, split_valid
 from conf.errors import InputError
 from evaluation.metrics import Scores, format_scores
 from evaluation.output import evaluate_output
+from evaluation.run_report import write_run_report
 from evaluation.semantics import TRUTH_COLUMNS, evaluate_semantics, format_semantics, has_truth
 from linkage import (
     PROFILE_COLUMNS,
@@ -299,3 +301,17 @@ def evaluate(ctx: RunContext) -> Scores | None:
         ctx.note(format_scores(scores))
         ctx.tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
     return scores
+
+
+def report(ctx: RunContext) -> str:
+    """The run report (`evaluation.run_report`) from the tables just written."""
+    store = ctx.store
+    folder = os.path.join(store.root, "_reports", f"run-{ctx.run_id}")
+    with ctx.timer.stage("report"):
+        written = write_run_report(
+            store.read("pairs"), store.read("clusters"), store.read("runs"), ctx.run_id, folder
+        )
+        ctx.tracker.artifact_file(written.markdown, "report")
+        if written.png:
+            ctx.tracker.artifact_file(written.png, "report")
+    return written.markdown

@@ -147,6 +147,7 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
             )
             runs = runs.drop(*newer)
     commits["runs"] = ctx.store.write(runs, "runs", "append", meta)
+    res.report = stages.report(ctx)
     ctx.tracker.metrics(res.metrics())
     ctx.tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
     return res
