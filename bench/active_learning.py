@@ -198,17 +198,18 @@ def run(name: str, args, cfg) -> list[dict]:
     tcfg = cfg.training
 
     def retrain(labelled: list[int], p: np.ndarray, threshold: float) -> tuple[np.ndarray, float]:
-        train = pairs.iloc[labelled]
+        train = pairs.iloc[labelled].assign(picked_by=[picked_by[i] for i in labelled])
         if train["y"].nunique() < 2:
             return p, threshold
         open_rows = np.setdiff1d(np.flatnonzero(pool.to_numpy()), labelled)
         drawn = np.random.default_rng(tcfg.seed).permutation(open_rows)[: tcfg.anchor_pairs]
-        anchors = (x[drawn], p0[drawn]) if tcfg.anchor_weight > 0 and len(drawn) else None
+        anchors = (x[drawn], p0[drawn]) if len(drawn) else None
         fitted = fit_on_labels(train, features, tcfg, base, {}, anchors, cfg.clustering.threshold)
         return fitted.model.probability(x), fitted.threshold
 
     for way in ("active", "random"):
         labelled: list[int] = []
+        picked_by: dict[int, str] = {}
         p, threshold = p0, cfg.clustering.threshold
         rng = np.random.default_rng(args.seed)
         order = rng.permutation(np.flatnonzero(pool.to_numpy()))
@@ -218,7 +219,9 @@ def run(name: str, args, cfg) -> list[dict]:
                 n = min(args.batch, budget - len(labelled))
                 if way == "random":
                     taken = set(labelled)
-                    labelled += [i for i in order if i not in taken][:n]
+                    fresh = [i for i in order if i not in taken][:n]
+                    labelled += fresh
+                    picked_by.update(dict.fromkeys(fresh, "random"))
                 else:
                     view = pairs.loc[pool, ["record_id_l", "record_id_r"]].copy()
                     view["match_probability"] = p[pool.to_numpy()]
@@ -246,10 +249,12 @@ def run(name: str, args, cfg) -> list[dict]:
                         n,
                     )
                     where = view.set_index(["record_id_l", "record_id_r"])["row"]
-                    labelled += [
+                    rows_picked = [
                         int(where[(a, b)])
                         for a, b in zip(picked.record_id_l, picked.record_id_r, strict=True)
                     ]
+                    labelled += rows_picked
+                    picked_by.update(zip(rows_picked, picked.picked_by, strict=True))
                 # Active picking retrains after every batch: the next batch
                 # is picked with what the labels so far taught.
                 if way == "active":

@@ -277,6 +277,14 @@ class LabellingConfig(_Section):
     large_cluster: int = Field(3, ge=3)
     seed: int = 7
 
+    @model_validator(mode="after")
+    def _check_mix(self) -> LabellingConfig:
+        if any(v < 0 for v in self.mix.values()):
+            raise ValueError("mix: a share cannot be negative")
+        if not sum(self.mix.values()) > 0:
+            raise ValueError("mix: at least one share must be above 0")
+        return self
+
 
 class TrainingConfig(_Section):
     """`tracklink train`: the pair model fitted on the labels table."""
@@ -284,9 +292,11 @@ class TrainingConfig(_Section):
     # Share of labelled pairs held out to measure the model (chosen by a hash
     # of the pair, so a pair stays on its side as labels grow).
     holdout: float = Field(0.3, gt=0, lt=1)
-    # Start from the running model's weights (fine-tune) or from scratch.
-    init: Literal["running", "scratch"] = "running"
-    epochs: int = Field(300, ge=1)
+    # Start from the configured model's weights (`linkage.pair_model`: the
+    # packaged one unless set; never a champion trained on earlier labels,
+    # which would count them twice) and fine-tune, or from scratch.
+    init: Literal["configured", "scratch"] = "configured"
+    epochs: int = Field(50, ge=1)
     seed: int = 0
     # The threshold: of those whose out-of-fold F1 on the training labels is
     # within this (or one label's worth, 1 / matches, if more) of the best,
@@ -294,11 +304,15 @@ class TrainingConfig(_Section):
     # thresholds apart, and a low one chains clusters through weak links.
     threshold_tolerance: float = Field(0.002, ge=0, lt=1)
     # Unlabelled candidate pairs trained on beside the labels, with the
-    # running model's probability as their target, and the weight they carry
-    # in all, in labels' worth: where labels are few, the model keeps what it
-    # knew wherever they do not contradict it (0: labels only).
+    # running model's probability as their target, and the weights (in
+    # labels' worth, all anchors together) tried for them: the one whose
+    # out-of-fold probabilities fit the labels best is kept, or the running
+    # model unchanged if it fits them better still. Where labels are few, or
+    # agree with the model, they move it little (anchor_pairs 0: labels only).
     anchor_pairs: int = Field(2000, ge=0)
-    anchor_weight: float = Field(200.0, ge=0)
+    anchor_weights: list[Annotated[float, Field(gt=0)]] = Field(
+        default_factory=lambda: [100.0, 1000.0, 10000.0], min_length=1
+    )
     # Bootstrap resamples for the confidence intervals of the figures.
     bootstrap: int = Field(1000, ge=100)
     # The challenger replaces the champion only if its F1 on the held-out

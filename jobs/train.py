@@ -6,8 +6,9 @@ it never saw, and register it in MLflow.
 Reads the `labels` table (`tracklink label`), the last full run's Splink
 model and `records`. A share of the labelled pairs (`training.holdout`,
 chosen by a hash of the pair) is held out; on the rest the threshold is
-chosen (out-of-fold F1) and the model fitted, from the running model's
-weights (`training.init: running`) or from scratch. Prints precision,
+chosen (out-of-fold F1) and the model fitted, from the configured model's
+weights (`training.init: configured`: the packaged model unless
+`linkage.pair_model` names another) or from scratch. Prints precision,
 recall and F1 on the held-out pairs with 95% bootstrap intervals, for the
 new model and for the running one (the champion, or the packaged default).
 
@@ -37,6 +38,7 @@ from jobs.cli import add_config_arguments, load_job_config, run_cli
 from jobs.label import resolved_store
 from labelling.table import current_labels
 from linkage.from_labels import anchor_pairs, fit_on_labels, in_holdout, labelled_features
+from linkage.pair_model import load_pair_model
 from linkage.registry import CHAMPION, promote, promotion, register, running_model
 from linkage.training import write_pair_model
 from pipeline.tables import latest_model
@@ -76,7 +78,10 @@ def main(argv: list[str] | None = None) -> int:
     running = running_model(cfg, args.output)
     if running.model is None:
         raise InputError("linkage.pair_model.enabled is false: there is no pair model to train")
-    features = tuple(running.model.features)
+    settings = cfg.linkage.pair_model
+    base = load_pair_model(settings.version, settings.weights_path)
+    configured_name = settings.weights_path or settings.version
+    features = tuple(base.features)
     data = labelled_features(
         spark, labels, store.read("records"), latest_model(store.read("model")), features
     )
@@ -102,27 +107,27 @@ def main(argv: list[str] | None = None) -> int:
         "trained_on": f"{len(train)} labelled pairs of {os.path.abspath(args.output)}",
         "labels_version": store.version("labels"),
         "holdout": tcfg.holdout,
-        "init": tcfg.init if tcfg.init == "scratch" else f"running ({running.name})",
+        "init": tcfg.init if tcfg.init == "scratch" else f"configured ({configured_name})",
         "epochs": tcfg.epochs,
-        "requires": list(running.model.provenance.get("requires", ["title_norm"])),
+        "requires": list(base.provenance.get("requires", ["title_norm"])),
     }
     t0 = time.perf_counter()
     anchors = anchor_pairs(
         store.read("pairs"),
         store.read("records"),
         labels,
-        running.model,
-        tcfg.anchor_pairs if tcfg.anchor_weight > 0 else 0,
+        base,
+        tcfg.anchor_pairs,
         tcfg.seed,
     )
     fitted = fit_on_labels(
         train,
         features,
         tcfg,
-        running.model if tcfg.init == "running" else None,
+        base if tcfg.init == "configured" else None,
         provenance,
         anchors,
-        running.threshold,
+        cfg.clustering.threshold,
     )
     y = test["y"].to_numpy()
     x = test[list(features)].to_numpy(np.float64)
@@ -141,7 +146,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  running model  @ {running.threshold:.3f}  {old.line()}  ({running.name})")
     print(f"  Splink alone   @ {cfg.clustering.threshold:.3f}  {splink.line()}")
     print(
-        f"  threshold chosen on the training part (out-of-fold F1 {fitted.out_of_fold_f1:.4f}): {fitted.threshold:.3f}"
+        f"  threshold {fitted.threshold:.3f}, chosen on the training part (out-of-fold F1 "
+        f"{fitted.out_of_fold_f1:.4f}); out-of-fold log loss by anchor weight "
+        + ", ".join(f"{k} {v:.4f}" for k, v in fitted.out_of_fold_log_loss.items())
     )
     better, why = promotion(new.as_dict(), old.as_dict(), tcfg, running.name)
 

@@ -6,7 +6,7 @@ again), q quit. In a terminal a key is read as pressed; elsewhere (a
 notebook, a pipe) each answer is a line read with `input()`. Answers are
 written to the labels table every `flush_every` answers and when the
 session ends, however it ends: a session cut short loses nothing written,
-and the next one starts with the pairs still unanswered.
+and the next one offers the pairs still unanswered again.
 """
 
 from __future__ import annotations

@@ -90,9 +90,22 @@ def pairs_from_file(df: DataFrame, path: str) -> DataFrame:
     same = out.where("a = b").count()
     if same:
         raise InputError(f"--import {path}: {same} pairs name one record twice")
-    return out.select(
+    pairs = out.select(
         F.least("a", "b").alias("record_id_l"), F.greatest("a", "b").alias("record_id_r"), "label"
-    ).dropDuplicates(["record_id_l", "record_id_r"])
+    )
+    conflicts = (
+        pairs.groupBy("record_id_l", "record_id_r")
+        .agg(F.countDistinct("label").alias("n"))
+        .where("n > 1")
+    )
+    n_conflicts = conflicts.count()
+    if n_conflicts:
+        first = conflicts.first()
+        raise InputError(
+            f"--import {path}: {n_conflicts} pairs are labelled twice with different labels "
+            f"(e.g. {first.record_id_l}, {first.record_id_r}); keep one judgement per pair"
+        )
+    return pairs.dropDuplicates(["record_id_l", "record_id_r"])
 
 
 def pairs_from_clusters(

@@ -47,9 +47,9 @@ def now() -> str:
 def append_labels(store: DeltaStore, rows: DataFrame, what: str) -> Commit:
     """Append judgements (`COLUMNS`) as one new version of the table; `what`
     goes into the commit's metadata."""
-    bad = rows.where(
-        ~F.col("label").isin(*LABEL_VALUES) | (F.col("record_id_l") >= F.col("record_id_r"))
-    )
+    ok = F.col("label").isin(*LABEL_VALUES) & (F.col("record_id_l") < F.col("record_id_r"))
+    # A null id or label makes `ok` null, not false: it is refused too.
+    bad = rows.where(~F.coalesce(ok, F.lit(False)))
     if bad.limit(1).count():
         raise ValueError(
             f"labels must be one of {', '.join(LABEL_VALUES)} over ordered pairs (l < r)"

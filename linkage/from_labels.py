@@ -29,6 +29,11 @@ from linkage.pair_model import PairModel, fit_pair_model
 from linkage.scoring import score_with_model
 
 FOLDS = 5
+# Labels a labelling session picked for being hard (`labelling.selection`).
+ACTIVE_PICKS = ("near_threshold", "disagreement", "weak_edge")
+# Fewer matches than this among the labels that sample the catalogue cannot
+# place a threshold.
+MIN_SAMPLED_MATCHES = 20
 
 
 def labelled_features(
@@ -74,7 +79,7 @@ def in_holdout(data: pd.DataFrame, share: float) -> np.ndarray:
 
 def best_threshold(y: np.ndarray, p: np.ndarray, tolerance: float, prefer: float) -> float:
     """Of the thresholds whose F1 over `p` is within `tolerance` of the best
-    (or within one match's worth), the one nearest `prefer`."""
+    (or within 1 / matches of it, about two matches' worth), the one nearest `prefer`."""
     candidates = np.unique(np.concatenate([np.round(p, 4), [prefer]]))
     positives = float((y == 1).sum())
     if not positives:
@@ -96,9 +101,13 @@ class LabelFit:
     threshold: float
     train_pairs: int
     out_of_fold_f1: float
+    # The anchors' weight chosen (None: the running model, unchanged, fitted
+    # the labels best out of fold; or no anchors).
+    anchor_weight: float | None
+    out_of_fold_log_loss: dict[str, float]
 
 
-def _fit(x, y, groups, features, cfg: TrainingConfig, init: PairModel | None, provenance, anchors):
+def _fit(x, y, groups, features, cfg: TrainingConfig, init, provenance, anchors, weight):
     model, _ = fit_pair_model(
         x,
         y,
@@ -110,9 +119,22 @@ def _fit(x, y, groups, features, cfg: TrainingConfig, init: PairModel | None, pr
         provenance=provenance,
         init=init,
         learning_rate=1e-3 if init is not None else 3e-3,
-        anchors=None if anchors is None else (*anchors, cfg.anchor_weight),
+        anchors=None if anchors is None or weight is None else (*anchors, weight),
     )
     return model
+
+
+def _losses(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return -(y * np.log(p) + (1 - y) * np.log(1 - p))
+
+
+def _clearly_lower(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether per-pair losses `a` are lower than `b` by more than twice the
+    standard error of their paired difference (noise among a few hundred
+    labels is larger than most differences between the candidates)."""
+    d = a - b
+    return bool(d.mean() + 2 * d.std(ddof=1) / np.sqrt(len(d)) < 0) if len(d) > 1 else False
 
 
 def fit_on_labels(
@@ -124,29 +146,77 @@ def fit_on_labels(
     anchors: tuple[np.ndarray, np.ndarray] | None = None,
     prefer: float = 0.9,
 ) -> LabelFit:
-    """Choose the threshold on out-of-fold probabilities of `train` (near
-    `prefer`, the running threshold, unless the labels say otherwise), then
-    fit on all of it. `anchors`: unlabelled pairs' features and the running
-    model's probabilities for them (`TrainingConfig.anchor_weight`)."""
+    """Fit on `train` (`y`, `picked_by`, `features`). Out of fold, for each
+    anchor weight (`training.anchor_weights`; `anchors`: unlabelled pairs'
+    features and the running model's probabilities) and for `init` left
+    as it is: the one whose probabilities fit the held-out fold's labels
+    best (log loss) is kept, if its per-pair losses are clearly below those
+    of `init` as it is (`_clearly_lower`); otherwise `init` stays as it is. The threshold is chosen on that one's
+    out-of-fold probabilities of the sampled labels (near `prefer`, the
+    running threshold, unless they say otherwise); then it is fitted on all
+    of `train`."""
+    import torch
+
+    threads = torch.get_num_threads()
+    # One thread: this network is small, and on a shared machine one
+    # thread per core spent far longer waiting than computing.
+    torch.set_num_threads(1)
+    try:
+        return _fit_on_labels(train, features, cfg, init, provenance, anchors, prefer)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit_on_labels(train, features, cfg, init, provenance, anchors, prefer) -> LabelFit:
     x = train[list(features)].to_numpy(np.float64)
     y = train["y"].to_numpy(np.float64)
     groups = np.arange(len(train))
     fold = np.arange(len(train)) % FOLDS
     np.random.default_rng(cfg.seed).shuffle(fold)
-    oof = np.zeros(len(train))
-    for k in range(FOLDS):
-        inside = fold != k
-        if len(np.unique(y[inside])) < 2:
-            oof[~inside] = y[inside].mean()
-            continue
-        m = _fit(x[inside], y[inside], groups[inside], features, cfg, init, {}, anchors)
-        oof[~inside] = m.probability(x[~inside])
-    threshold = best_threshold(y.astype(int), oof, cfg.threshold_tolerance, prefer)
+    weights: list[float | None] = list(cfg.anchor_weights) if anchors is not None else [None]
+    oofs: dict[str, np.ndarray] = {}
+    for weight in weights:
+        oof = np.zeros(len(train))
+        for k in range(FOLDS):
+            inside = fold != k
+            if len(np.unique(y[inside])) < 2:
+                oof[~inside] = y[inside].mean()
+                continue
+            m = _fit(x[inside], y[inside], groups[inside], features, cfg, init, {}, anchors, weight)
+            oof[~inside] = m.probability(x[~inside])
+        oofs[str(weight)] = oof
+    per_pair = {name: _losses(y, p) for name, p in oofs.items()}
+    chosen = min(per_pair, key=lambda name: per_pair[name].mean())
+    if init is not None:
+        # The model it starts from stays unless a fitted one is clearly better.
+        oofs["running"] = init.probability(x)
+        per_pair["running"] = _losses(y, oofs["running"])
+        if not _clearly_lower(per_pair[chosen], per_pair["running"]):
+            chosen = "running"
+    losses = {name: float(v.mean()) for name, v in per_pair.items()}
+    oof = oofs[chosen]
+    # Pairs picked for being hard are not a sample of the catalogue: a
+    # threshold best for them links too much (or too little) elsewhere. It
+    # is chosen on the labels that sample the catalogue (random picks and
+    # imported sets), when they hold enough matches, else the running one stays.
+    sampled = ~train["picked_by"].isin(ACTIVE_PICKS).to_numpy()
+    ys, ps = y[sampled].astype(int), oof[sampled]
+    if ys.sum() >= MIN_SAMPLED_MATCHES and (1 - ys).sum() >= 1:
+        threshold = best_threshold(ys, ps, cfg.threshold_tolerance, prefer)
+    else:
+        threshold = prefer
     yhat = oof >= threshold
     tp = float((yhat & (y == 1)).sum())
     oof_f1 = 2 * tp / (yhat.sum() + (y == 1).sum()) if tp else 0.0
-    model = _fit(x, y, groups, features, cfg, init, {**provenance, "threshold": threshold}, anchors)
-    return LabelFit(model, threshold, len(train), float(oof_f1))
+    meta = {**provenance, "threshold": threshold, "out_of_fold_choice": chosen}
+    if chosen == "running":
+        model = PairModel.from_bytes(init.to_bytes())
+        model.provenance.update(meta)
+        weight = None
+    else:
+        weight = None if chosen == "None" else float(chosen)
+        model = _fit(x, y, groups, features, cfg, init, meta, anchors, weight)
+    return LabelFit(model, threshold, len(train), float(oof_f1), weight, losses)
 
 
 def anchor_pairs(

@@ -196,7 +196,8 @@ def fit_pair_model(
     probabilities a model gave them, trained on beside the labels with that
     much weight in all (in labels' worth) and never used to calibrate, so a
     few labels move the model where they disagree with it and leave it alone
-    elsewhere."""
+    elsewhere. With `init`, its calibration is kept and trained through
+    rather than fitted again on held-out pairs."""
     import torch
 
     unknown = unknown_features(features)
@@ -207,9 +208,14 @@ def fit_pair_model(
 
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    unique = np.unique(groups)
-    held = set(rng.choice(unique, size=max(1, int(len(unique) * holdout)), replace=False))
-    is_held = np.fromiter((g in held for g in groups), dtype=bool, count=len(groups))
+    if init is not None:
+        # Fine-tuning keeps the model's calibration inside the loss: every
+        # label trains, and none is spent on a calibration of a few pairs.
+        is_held = np.zeros(len(y), dtype=bool)
+    else:
+        unique = np.unique(groups)
+        held = set(rng.choice(unique, size=max(1, int(len(unique) * holdout)), replace=False))
+        is_held = np.fromiter((g in held for g in groups), dtype=bool, count=len(groups))
     train_x, train_y = x[~is_held], y[~is_held]
     weight = np.ones(len(train_x))
     if anchors is not None and len(anchors[0]):
@@ -219,6 +225,7 @@ def fit_pair_model(
         weight = np.concatenate([weight, np.full(len(ax), total / len(ax))])
 
     net = _network(x.shape[1])
+    a, b = init.calibration if init is not None else (1.0, 0.0)
     if init is not None:
         if tuple(init.features) != tuple(features):
             raise ValueError("init: a model over other features cannot be trained further")
@@ -240,7 +247,8 @@ def fit_pair_model(
         for start in range(0, len(tx), batch_size):
             idx = order[start : start + batch_size]
             optimiser.zero_grad()
-            loss = (loss_fn(net(tx[idx]).squeeze(1), ty[idx]) * tw[idx]).mean()
+            logits = a * net(tx[idx]).squeeze(1) + b
+            loss = (loss_fn(logits, ty[idx]) * tw[idx]).mean()
             loss.backward()
             optimiser.step()
 
@@ -251,17 +259,18 @@ def fit_pair_model(
         features=tuple(features),
         provenance=dict(provenance or {}),
     )
+    metrics = {"train_pairs": float((~is_held).sum()), "holdout_pairs": float(is_held.sum())}
+    if init is not None:
+        model.calibration = init.calibration
+        model.provenance.update(metrics)
+        return model, metrics
     held_logits = model.logits(x[is_held])
     model.calibration = _platt(held_logits, y[is_held])
     p = model.probability(x[is_held])
     yh = y[is_held]
-    metrics = {
-        "train_pairs": float((~is_held).sum()),
-        "holdout_pairs": float(is_held.sum()),
-        "holdout_log_loss": float(
-            -np.mean(yh * np.log(np.clip(p, 1e-9, 1)) + (1 - yh) * np.log(np.clip(1 - p, 1e-9, 1)))
-        ),
-    }
+    metrics["holdout_log_loss"] = float(
+        -np.mean(yh * np.log(np.clip(p, 1e-9, 1)) + (1 - yh) * np.log(np.clip(1 - p, 1e-9, 1)))
+    )
     model.provenance.update(metrics)
     return model, metrics
 
