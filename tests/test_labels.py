@@ -94,6 +94,15 @@ def test_a_pair_naming_one_record_twice_is_refused(spark):
         pairs_from_file(df, "golden.csv")
 
 
+def test_a_pair_judged_both_ways_in_one_file_is_refused(spark):
+    df = spark.createDataFrame(
+        [("r1", "r2", "match"), ("r2", "r1", "no"), ("r3", "r4", "yes")],
+        "id_l string, id_r string, label string",
+    )
+    with pytest.raises(InputError, match="1 pairs are labelled twice with different labels"):
+        pairs_from_file(df, "golden.csv")
+
+
 def test_imported_pairs_are_ordered_and_each_pair_kept_once(spark):
     df = spark.createDataFrame(
         [("r2", "r1", "match"), ("r1", "r2", "yes"), ("r9", "r3", "no"), ("r3", "r9", "0")],
@@ -234,8 +243,10 @@ def test_current_labels_keeps_each_pairs_latest_judgement(spark, tmp_path):
         _judgement("r2", "r1", "match", "2026-01-01T00:00:00+00:00"),
         _judgement("r1", "r1", "match", "2026-01-01T00:00:00+00:00"),
         _judgement("r1", "r2", "yes", "2026-01-01T00:00:00+00:00"),
+        _judgement("r1", "r2", None, "2026-01-01T00:00:00+00:00"),
+        _judgement(None, "r2", "match", "2026-01-01T00:00:00+00:00"),
     ],
-    ids=["unordered", "one-record", "unknown-label"],
+    ids=["unordered", "one-record", "unknown-label", "no-label", "no-id"],
 )
 def test_the_labels_table_refuses_unordered_pairs_and_unknown_labels(spark, tmp_path, row):
     store = DeltaStore(spark, str(tmp_path), "auto")
@@ -689,3 +700,19 @@ def test_an_output_without_a_registry_runs_the_packaged_model(tmp_path):
     assert running.threshold == cfg.clustering.threshold
     # Asking did not create an MLflow store in the output.
     assert not (tmp_path / "mlruns").exists()
+
+
+@pytest.mark.parametrize(
+    "mix",
+    [
+        {"near_threshold": 0, "disagreement": 0, "weak_edge": 0, "random": 0},
+        {"near_threshold": 2, "random": -1},
+    ],
+    ids=["all-zero", "negative"],
+)
+def test_a_labelling_mix_without_a_positive_share_is_a_config_error(mix):
+    from conf.errors import ConfigError
+
+    overrides = [f"labelling.mix={json.dumps(mix)}"]
+    with pytest.raises(ConfigError, match=r"labelling\b.*\bmix: "):
+        load_config(None, overrides)
