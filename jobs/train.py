@@ -82,8 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     base = load_pair_model(settings.version, settings.weights_path)
     configured_name = settings.weights_path or settings.version
     features = tuple(base.features)
+    # The running model (a champion) may read other features than the one trained.
+    needed = tuple(dict.fromkeys([*features, *running.model.features]))
     data = labelled_features(
-        spark, labels, store.read("records"), latest_model(store.read("model")), features
+        spark, labels, store.read("records"), latest_model(store.read("model")), needed
     )
     held = in_holdout(data, tcfg.holdout)
     train, test = data[~held], data[held]
@@ -133,7 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     x = test[list(features)].to_numpy(np.float64)
     new = score_pairs(y, fitted.model.probability(x) >= fitted.threshold, tcfg.bootstrap, tcfg.seed)
     old = score_pairs(
-        y, running.model.probability(x) >= running.threshold, tcfg.bootstrap, tcfg.seed
+        y,
+        running.model.probability(test[list(running.model.features)].to_numpy(np.float64))
+        >= running.threshold,
+        tcfg.bootstrap,
+        tcfg.seed,
     )
     splink = score_pairs(
         y,
