@@ -21,6 +21,7 @@ import pandas as pd
 
 from conf.config import Config, TrainingConfig
 from linkage.pair_model import PairModel, load_pair_model
+from runtime.paths import side_folder
 from runtime.progress import get_logger
 from runtime.tracking import has_store, tracking_uri
 
@@ -70,7 +71,7 @@ def fetch_weights(cfg: Config, output: str, version: str) -> str:
     its provenance saying which version it is (what a run records)."""
     import mlflow
 
-    local = os.path.join(output, MODELS_FOLDER, f"{REGISTERED}-{version}.pt")
+    local = side_folder(output, MODELS_FOLDER, f"{REGISTERED}-{version}.pt")
     if os.path.isfile(local):
         return local
     mlflow.set_tracking_uri(tracking_uri(cfg.tracking, output))

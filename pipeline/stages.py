@@ -3,7 +3,6 @@ times itself, logs what it did and returns what the next stage needs."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -34,6 +33,7 @@ from linkage.model import model_columns
 from pipeline.context import RunContext
 from pipeline.plan import Plan
 from pipeline.tables import align_to
+from runtime.paths import side_folder
 
 
 def count_by(df: DataFrame, column: str) -> dict[str, int]:
@@ -306,7 +306,7 @@ def evaluate(ctx: RunContext) -> Scores | None:
 def report(ctx: RunContext) -> str:
     """The run report (`evaluation.run_report`) from the tables just written."""
     store = ctx.store
-    folder = os.path.join(store.root, "_reports", f"run-{ctx.run_id}")
+    folder = side_folder(store.root, "_reports", f"run-{ctx.run_id}")
     with ctx.timer.stage("report"):
         written = write_run_report(
             store.read("pairs"), store.read("clusters"), store.read("runs"), ctx.run_id, folder

@@ -716,3 +716,24 @@ def test_a_labelling_mix_without_a_positive_share_is_a_config_error(mix):
     overrides = [f"labelling.mix={json.dumps(mix)}"]
     with pytest.raises(ConfigError, match=r"labelling\b.*\bmix: "):
         load_config(None, overrides)
+
+
+@pytest.mark.parametrize(
+    ("output", "local"),
+    [
+        ("out/resolved", True),
+        ("/data/out", True),
+        ("file:///data/out", True),
+        ("s3://bucket/out", False),
+        ("dbfs:/mnt/out", False),
+    ],
+)
+def test_files_beside_the_tables_go_under_a_local_output_or_a_temporary_folder(output, local):
+    from runtime.paths import side_folder
+
+    folder = side_folder(output, "_reports", "run-1")
+    assert folder.endswith("/_reports/run-1")
+    if local:
+        assert folder.startswith(output.removeprefix("file://"))
+    else:
+        assert "://" not in folder and not folder.startswith("dbfs:")

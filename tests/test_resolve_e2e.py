@@ -1,6 +1,7 @@
 """The resolve job end to end on a small generated catalogue: tables, accounting,
 MLflow, re-runs, and the one-line errors a user sees."""
 
+import json
 import shutil
 import subprocess
 import sys
@@ -114,6 +115,17 @@ def test_a_second_run_adds_table_versions_and_a_runs_row(small_catalog, copy_of_
     events = DeltaTable(f"{resolved}/cluster_events").to_pandas()
     assert set(events.run_id) == {before.run_id.iloc[0]}
     assert set(events.event) == {"new"}
+    # Each run leaves its report; the second one holds the change against the first.
+    runs = DeltaTable(f"{resolved}/runs").to_pandas().sort_values("started_at")
+    first, second = (f"{resolved}/_reports/run-{r}/report.md" for r in runs.run_id)
+    assert "The first run of this output." in open(first).read()
+    report = json.loads(open(second.replace("report.md", "report.json")).read())
+    drift = {row["figure"]: row for row in report["drift"]}
+    linked = runs.linked_pairs / runs.candidate_pairs
+    rate = drift["match rate (linked / candidate pairs)"]
+    assert rate["previous"] == pytest.approx(linked.iloc[0])
+    assert rate["this run"] == pytest.approx(linked.iloc[1])
+    assert sum(r["pairs"] for r in report["histogram"]) == runs.candidate_pairs.iloc[1]
 
 
 def _run(*args, timeout=300):
