@@ -355,6 +355,28 @@ class SemanticsConfig(_Section):
     # prolific writer (or "Traditional") shares titles with songs that are not
     # covers of each other.
     writer_max_titles: int = Field(50, ge=1)
+    # Tie performances of one title by different artists with no writer or
+    # artist in common (covers in catalogues without songwriter credits).
+    title_ties: bool = True
+    # ... only when the title is rare: the number of unrelated songs expected to
+    # carry it by chance (from how common its words and its length are among the
+    # catalogue's titles) is at most this. "Yesterday" passes, "Home" does not.
+    title_tie_max_chance: float = Field(0.3, ge=0.0)
+    # Two versions of one song whose lengths differ by more than this share of
+    # the longer are not tied by their title alone.
+    title_tie_duration_tolerance: float = Field(0.2, ge=0.0, le=1.0)
+    # Keys of other spellings of a title (bracketed words kept, a bracketed
+    # alternative title) and the shorter titles a long one contains count only
+    # from this many characters: short ones ("Reprise", "Heaven") name many songs.
+    title_variant_min_chars: int = Field(12, ge=1)
+    title_contained_min_words: int = Field(3, ge=1)
+    # Titles of at least this many characters (without spaces) tie within one typo.
+    title_typo_min_chars: int = Field(8, ge=1)
+    # Up to this many ties, works are the components of the tie graph found on
+    # the driver (one collect); beyond it, by label propagation in Spark. The
+    # same works either way; the driver saves a few Spark jobs per iteration
+    # on small catalogues.
+    driver_components_max_edges: int = Field(500_000, ge=0)
 
 
 class Config(_Section):

@@ -67,7 +67,9 @@ def _prf(tp: float, pred: float, true: float) -> tuple[float, float, float]:
 
 def evaluate_semantics(records: DataFrame, works: DataFrame, links: DataFrame) -> dict[str, float]:
     """Metrics named `works_precision`, ..., `video_recall`, `relation_accuracy`."""
-    audio = records.where(F.col("kind_norm") == "audio").join(works, "cluster_id")
+    # A medley's later songs aside: each record counts once, in its cluster's own work.
+    own = works.where(F.col("primary")) if "primary" in works.columns else works
+    audio = records.where(F.col("kind_norm") == "audio").join(own, "cluster_id")
     wp, wr, wf = _prf(*_pair_counts(audio, "work_id", "true_work_id"))
 
     truth = _majorities(records).cache()
@@ -86,7 +88,7 @@ def evaluate_semantics(records: DataFrame, works: DataFrame, links: DataFrame) -
         ).count()
         n_links = links.count()
         kinds = (
-            works.join(truth.select("cluster_id", "true_version"), "cluster_id")
+            own.join(truth.select("cluster_id", "true_version"), "cluster_id")
             .agg(
                 F.count("*").alias("n"),
                 F.sum(F.when(F.col("relation") == F.col("true_version"), 1).otherwise(0)).alias(

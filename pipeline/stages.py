@@ -273,7 +273,7 @@ def semantics(ctx: RunContext, records: DataFrame, assignments: DataFrame) -> Se
             )
         )
         profiles = ctx.cache(cluster_profiles(resolved))
-        works = ctx.cache(group_works(profiles, ctx.cfg.semantics.writer_max_titles))
+        works = ctx.cache(group_works(profiles, ctx.cfg.semantics))
         video_links = ctx.cache(link_videos(profiles, ctx.cfg.semantics))
         relationships = build_relationships(resolved, works, video_links)
         counts = {

@@ -6,7 +6,7 @@ from pyspark.sql import types as T
 
 from conf.config import SemanticsConfig
 from linkage import build_relationships, cluster_profiles, group_works, link_videos
-from linkage.works import ClusterProfile, works_of_title
+from linkage.works import TieMember, WorkMember, rows_of_work, ties_of_key
 
 SCHEMA = T.StructType(
     [
@@ -149,10 +149,25 @@ def test_a_lyric_video_carries_the_original_not_the_acoustic_take(spark):
     assert [(r.video_cluster_id, r.cluster_id) for r in links] == [("c9", "c1")]
 
 
-def _title_works(rows):
-    """works_of_title over one title's profiles: cluster_id -> (work_id, relation, confidence)."""
-    out = works_of_title([ClusterProfile(*r) for r in rows])
-    return {cluster: (work, relation, confidence) for work, cluster, relation, confidence in out}
+def _title_works(rows, prolific=frozenset(), specific=False):
+    """One title key's profiles (cluster_id, lead artist, version, records,
+    writers, first year) through `ties_of_key` and `rows_of_work`:
+    cluster_id -> (work_id, relation, confidence)."""
+    members = [TieMember(c, True, lead, w, None, specific) for c, lead, _, _, w, _ in rows]
+    parent = {r[0]: r[0] for r in rows}
+
+    def find(c):
+        while parent[c] != c:
+            c = parent[c]
+        return c
+
+    for a, b in ties_of_key(members, prolific):
+        parent[max(find(a), find(b))] = min(find(a), find(b))
+    works = {}
+    for r in rows:
+        works.setdefault(find(r[0]), []).append(WorkMember(*r, False))
+    out = [row for w, ms in works.items() for row in rows_of_work(w, ms, prolific)]
+    return {cluster: (work, relation, confidence) for work, cluster, relation, confidence, _ in out}
 
 
 def test_a_cover_joins_the_song_through_a_shared_writer():
@@ -240,8 +255,7 @@ def test_a_prolific_writer_ties_a_title_only_with_a_second_shared_writer():
     ]
     alone = _title_works(rows)
     assert len({w for w, _, _ in alone.values()}) == 1
-    works = works_of_title([ClusterProfile(*r) for r in rows], frozenset({"eva cedraiboul"}))
-    work = {cluster: w for w, cluster, _, _ in works}
+    work = {c: w for c, (w, _, _) in _title_works(rows, frozenset({"eva cedraiboul"})).items()}
     # c2 and c3 share two writers: still one song; c1 shares only the prolific one.
     assert work["c2"] == work["c3"] != work["c1"]
 
@@ -275,3 +289,122 @@ def test_semantic_metrics_count_record_pairs_links_and_kinds(spark):
     assert (m["video_precision"], m["video_recall"]) == (0.5, 0.5)
     # c3 is an original, not a cover.
     assert m["relation_accuracy"] == 2 / 3
+
+
+# --- works by title: covers without credits, title variants, medleys ---------------
+
+RARE_SCHEMA = (
+    "record_id string, cluster_id string, kind_norm string, version string, "
+    "title string, title_norm string, artist_norm string, duration_s double, "
+    "writer_names array<string>"
+)
+# Titles whose words each appear once: the catalogue around the songs under test,
+# so that the title model has something to compare with.
+_FILLER = (
+    "amber falcon, brisk meadow, copper lantern, dusky orchard, ember quarry, "
+    "frosted willow, gilded harbor, hazel tundra, ivory beacon, jagged summit, "
+    "kindred valley, lunar thicket, marble cavern, nimble sparrow, opal canyon, "
+    "pewter lagoon, quiet monsoon, russet prairie, sable fjord, tawny glacier, "
+    "umbra, vesper, wander, xenon, yonder, zephyr, aurora, boulder, cinder, drizzle"
+).split(", ")
+
+
+def _catalogue(spark, songs):
+    """Records (record_id, cluster_id, title, artist, seconds, writers) of the
+    songs under test, one record per cluster, plus the filler titles."""
+    rows = [
+        (f"f{i}", f"z{i:02d}", "audio", None, t, t, f"artist {i}", 200.0, [])
+        for i, t in enumerate(_FILLER)
+    ]
+    rows += [
+        (r, c, "audio", None, title, _norm(title), artist, secs, writers)
+        for r, c, title, artist, secs, writers in songs
+    ]
+    return spark.createDataFrame(rows, RARE_SCHEMA)
+
+
+def _norm(title):
+    from catalog.text import parse_title
+
+    return parse_title(title).title
+
+
+def _works_of(spark, songs, **settings):
+    works = group_works(cluster_profiles(_catalogue(spark, songs)), SemanticsConfig(**settings))
+    return works.where("cluster_id not like 'z%'").collect()
+
+
+def _primary(works):
+    return {r.cluster_id: r.work_id for r in works if r.primary}
+
+
+def test_covers_of_a_rare_title_join_one_work_without_credits_and_a_common_word_does_not(spark):
+    songs = [
+        ("r1", "c1", "I Ain't Living Long Like This", "gary stewart", 180.0, []),
+        ("r2", "c2", "I Ain't Livin' Long Like This", "emmylou harris", 190.0, []),
+        ("r3", "c3", "Ain't Living Long Like This", "waylon jennings", 175.0, []),
+        # Same rare title, twice the length: not the same song by its title alone.
+        ("r4", "c4", "I Ain't Living Long Like This", "long jam band", 420.0, []),
+    ]
+    # "Home": a word in many of the catalogue's titles; one song each.
+    songs += [
+        (f"h{i}", f"h{i}", f"Home {w}", f"poet {i}", 200.0, []) for i, w in enumerate(_FILLER[:8])
+    ]
+    songs += [
+        ("r5", "c5", "Home", "crosby", 200.0, []),
+        ("r6", "c6", "Home", "bublé", 200.0, []),
+    ]
+    work = _primary(_works_of(spark, songs))
+    assert work["c1"] == work["c2"] == work["c3"] != work["c4"]
+    assert work["c5"] != work["c6"]
+    # Switched off, performers of one title tie only through artist or writer.
+    off = _primary(_works_of(spark, songs, title_ties=False))
+    assert len({off[c] for c in ("c1", "c2", "c3")}) == 3
+
+
+def test_unrelated_writer_credits_on_a_rare_title_keep_its_songs_apart(spark):
+    songs = [
+        ("r1", "c1", "Crimson Tidewater Lullaby", "ann", 200.0, ["ann west"]),
+        ("r2", "c2", "Crimson Tidewater Lullaby", "bob", 200.0, ["bob north"]),
+        # No credit: it could be either song, so the title alone ties it to neither.
+        ("r3", "c3", "Crimson Tidewater Lullaby", "cat", 200.0, []),
+        ("r4", "c4", "Crimson Tidewater Lullaby", "dee", 200.0, ["bob north"]),
+    ]
+    work = _primary(_works_of(spark, songs))
+    assert work["c2"] == work["c4"]
+    assert len({work["c1"], work["c2"], work["c3"]}) == 3
+
+
+def test_title_variants_meet_and_a_medley_belongs_to_each_of_its_songs(spark):
+    songs = [
+        ("r1", "c1", "The Girl from Ipanema", "astrud gilberto", 200.0, []),
+        ("r2", "c2", "Girl From Ipanema", "amy winehouse", 190.0, []),
+        ("r3", "c3", "(Feels Like) Heaven", "fiction factory", 210.0, []),
+        ("r4", "c4", "Feels Like Heaven", "urban cookie", 215.0, []),
+        ("r5", "c5", "Mammy Blue", "pop tops", 200.0, []),
+        ("r6", "c6", "Mamy Blue", "nicoletta", 205.0, []),
+        ("r7", "c7", "Girl from Ipanema / Feels Like Heaven", "lounge trio", 400.0, []),
+    ]
+    works = _works_of(spark, songs)
+    work = _primary(works)
+    assert work["c1"] == work["c2"] == work["c7"]
+    assert work["c3"] == work["c4"] != work["c1"]
+    assert work["c5"] == work["c6"]
+    medley = sorted((r.work_id, r.relation, r.primary) for r in works if r.cluster_id == "c7")
+    assert medley == sorted([(work["c1"], "medley", True), (work["c3"], "medley", False)])
+    assert {r.relation for r in works if r.cluster_id in ("c2", "c4")} == {"cover"}
+
+
+def test_a_medley_is_a_medley_of_edge_to_its_later_songs(spark):
+    songs = [
+        ("r1", "c1", "Because", "beatles", 160.0, []),
+        ("r2", "c2", "Come Together", "beatles", 260.0, []),
+        ("r3", "c3", "Because / Come Together", "beatles", 420.0, []),
+    ]
+    records = _catalogue(spark, songs)
+    works = group_works(cluster_profiles(records))
+    edges = build_relationships(
+        records, works, link_videos(cluster_profiles(records), SemanticsConfig())
+    )
+    out = {(r.src, r.edge) for r in edges.where("src = 'c3'").collect()}
+    assert out == {("c3", "version_of"), ("c3", "medley_of")}
