@@ -44,6 +44,8 @@ _DROPPED_G_FROM = 6
 # "A / B", "A/B" and "A; B": several songs in one recording. A slash between
 # short words or digits is part of a title ("AC/DC", "24/7", "Either/Or").
 _MEDLEY = re.compile(r"\s+/\s*|\s*/\s+|(?<=[^\W\d]{3})/(?=[^\W\d]{3})|\s*;\s*")
+_MEDLEY_NAMED = re.compile(_MEDLEY.pattern + r"|\s+[-–—]\s+")
+_MEDLEY_WORDS = ("medley", "potpourri")
 _MEDLEY_WORD = re.compile(r"\b(medley|potpourri)\b:?", re.IGNORECASE)
 
 
@@ -111,15 +113,12 @@ def work_title(
         bare = _without(bare, inner.split())
     words = title_words(" ".join(bare)) or title_words(title_norm)
 
-    medley = []
-    if raw_title and (_MEDLEY.search(raw_title) or _MEDLEY_WORD.search(raw_title)):
-        text = _MEDLEY_WORD.sub(" ", without_brackets(raw_title))
-        parts = [key_of(title_words(p)) for p in _MEDLEY.split(text)]
-        medley = [p for p in parts if p]
-        if len(medley) < 2:
-            medley = []
-    if medley:
-        words = title_words(_MEDLEY.split(_MEDLEY_WORD.sub(" ", without_brackets(raw_title)))[0])
+    medley: list[str] = []
+    if parts := _medley_parts(raw_title):
+        medley = [key_of(title_words(p)) for p in parts]
+        words = title_words(parts[0])
+    elif _MEDLEY_WORD.search(raw_title):  # "Hey Jude - Medley": one song, named so
+        words = [w for w in words if w not in _MEDLEY_WORDS] or words
 
     key = key_of(words)
     variants = {key_of(title_words(title_norm))} | {key_of(title_words(k)) for k in kept}
@@ -132,6 +131,18 @@ def work_title(
             if len(sub) >= min_contained_chars and sub not in contained:
                 contained.append(sub)
     return WorkTitle(words, variants, medley, contained)
+
+
+def _medley_parts(raw_title: str) -> list[str]:
+    """The songs of a medley as written, or [] for one song. A title that says
+    "Medley" may also join its songs with a dash ("Yesterday - Let It Be Medley")."""
+    text = without_brackets(raw_title)
+    named = bool(_MEDLEY_WORD.search(raw_title))
+    if named:
+        text = _MEDLEY_WORD.sub(" ", text)
+    separator = _MEDLEY_NAMED if named else _MEDLEY
+    parts = [p for p in separator.split(text) if title_words(p)]
+    return parts if len(parts) > 1 else []
 
 
 def _contains(words: list[str], part: list[str]) -> bool:

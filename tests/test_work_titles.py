@@ -43,6 +43,12 @@ def test_a_medley_lists_its_songs_and_is_keyed_by_the_first():
     assert t.medley == ["because", "cometogether"] and key_of(t.words) == "because"
     assert _title("Medley: Stitches; Should've Been Us").medley == ["stitches", "shouldvebeenus"]
     assert _title("Este Seu Olhar/Promessas").medley == ["esteseuolhar", "promessas"]
+    dashed = work_title(
+        "Yesterday - Let It Be Medley", parse_title("Yesterday - Let It Be Medley", "Beatles").title
+    )
+    assert dashed.medley == ["yesterday", "letitbe"]
+    one = work_title("Hey Jude - Medley", parse_title("Hey Jude - Medley", "Beatles").title)
+    assert (one.medley, key_of(one.words)) == ([], "heyjude")
     for one_song in ("AC/DC Song", "24/7", "Either/Or", "River Deep - Mountain High"):
         assert _title(one_song).medley == [], one_song
 
