@@ -49,6 +49,19 @@ _MEDLEY_WORDS = ("medley", "potpourri")
 _MEDLEY_WORD = re.compile(r"\b(medley|potpourri)\b:?", re.IGNORECASE)
 
 
+# Folded (lower-case, unaccented) Cyrillic and Greek letters in Latin, the
+# way catalogues romanise titles ("Журавли" / "Zhuravli").
+_LATIN = str.maketrans(
+    {
+        **dict(zip("абвгдезийклмнопрстуфыэі", "abvgdeziyklmnoprstufyei", strict=True)),
+        **{"ж": "zh", "х": "kh", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "shch"},
+        **{"ю": "yu", "я": "ya", "ї": "yi", "є": "ye", "ґ": "g", "ъ": "", "ь": ""},
+        **dict(zip("αβγδεζηικλμνξοπρστυφω", "avgdeziiklmnxoprstyfo", strict=True)),
+        **{"θ": "th", "χ": "ch", "ψ": "ps", "ς": "s"},
+    }
+)
+
+
 def title_words(text: str | None) -> list[str]:
     """The words of a title, folded: accents and case gone (`catalog.text.clean`),
     contractions spelled out, "-ing" and "-in'" made one ("lovin" and "loving"
@@ -85,6 +98,9 @@ class WorkTitle(NamedTuple):
     variants: list[str]
     medley: list[str]
     contained: list[str]
+    # The key in Latin letters when the title is in Cyrillic or Greek
+    # ("Журавли" -> "zhuravli"), else "".
+    latin: str = ""
 
 
 def work_title(
@@ -130,7 +146,14 @@ def work_title(
             sub = key_of(part)
             if len(sub) >= min_contained_chars and sub not in contained:
                 contained.append(sub)
-    return WorkTitle(words, variants, medley, contained)
+    latin = key_of(title_words(transliterate(" ".join(words))))
+    return WorkTitle(words, variants, medley, contained, latin if latin != key else "")
+
+
+def transliterate(text: str) -> str:
+    """Cyrillic and Greek letters of folded text in Latin ones, as catalogues
+    romanise them; other letters as they are."""
+    return text if text.isascii() else text.translate(_LATIN)
 
 
 def _medley_parts(raw_title: str) -> list[str]:

@@ -114,7 +114,7 @@ def cluster_profiles(records: DataFrame) -> DataFrame:
 
 _TITLE_FIELDS = (
     "key string, words array<string>, variants array<string>, "
-    "medley array<string>, contained array<string>"
+    "medley array<string>, contained array<string>, latin string"
 )
 
 
@@ -158,6 +158,7 @@ def _with_titles(profiles: DataFrame, cfg: SemanticsConfig) -> DataFrame:
             batch["variants"] = [t.variants for t in found]
             batch["medley"] = [t.medley for t in found]
             batch["contained"] = [t.contained for t in found]
+            batch["latin"] = [t.latin for t in found]
             yield batch
 
     schema = ", ".join(f"{f.name} {f.dataType.simpleString()}" for f in profiles.schema)
@@ -239,6 +240,10 @@ def _tie_rows(titled: DataFrame, cfg: SemanticsConfig) -> DataFrame:
         True,
         title_ties,
     )
+    # A title in Cyrillic or Greek is also its romanisation, as rare as itself.
+    romanised = rows(
+        single.where(F.col("latin") != ""), F.concat(F.lit("t:"), "latin"), True, F.col("specific")
+    )
     # A medley runs as long as its songs together: its length says nothing.
     medleys = rows(
         titled.where(F.size("medley") > 0).withColumn("duration_s", F.lit(None).cast("double")),
@@ -277,7 +282,13 @@ def _tie_rows(titled: DataFrame, cfg: SemanticsConfig) -> DataFrame:
         ).alias("near"),
     )
     typos = rows(near, F.concat(F.lit("n:"), "near"), True, F.lit(True))
-    return own.unionByName(variants).unionByName(medleys).unionByName(contained).unionByName(typos)
+    return (
+        own.unionByName(variants)
+        .unionByName(romanised)
+        .unionByName(medleys)
+        .unionByName(contained)
+        .unionByName(typos)
+    )
 
 
 def _title_edges(ties: DataFrame, prolific: frozenset[str], tolerance: float) -> DataFrame:

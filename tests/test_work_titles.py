@@ -60,3 +60,9 @@ def test_a_long_title_offers_the_shorter_titles_it_contains_longest_first():
     # Never fewer than three words or twelve characters.
     assert all(len(k) >= 12 for k in t.contained)
     assert _title("Love Me Tender").contained == []
+
+
+def test_a_title_in_cyrillic_or_greek_is_also_keyed_in_latin_letters():
+    assert _title("Журавли").latin == key_of(title_words("Zhuravli"))
+    assert _title("Σκόρπια φιλιά").latin == "skorpiafilia"
+    assert _title("Yesterday").latin == ""
