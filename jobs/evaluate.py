@@ -4,6 +4,7 @@ worst false merges and missed pairs (CSV, with both records side by side).
 
     python -m jobs.evaluate --output DIR --truth COLUMN [--as-of-version N] [--report DIR]
     python -m jobs.evaluate --output DIR --golden [--as-of-version N] [--report DIR]
+    python -m jobs.evaluate --output DIR --works-truth COLUMN [--as-of-version N]
 
 The truth column must have passed through the input (e.g. `true_entity_id` of
 a generated catalogue, `CID` of MusicBrainz). `--golden` scores the run
@@ -13,6 +14,11 @@ recall and F1 of "both records in one cluster" over the judged pairs, with
 alone (the unbiased estimate), and writes the pairs where the run and the
 labels disagree (golden_disagreements.csv). The figures are printed and
 logged to the MLflow run that produced that version of the tables.
+
+`--works-truth COLUMN` scores the `works` table against a passed-through
+column that names each record's song (an ISWC, a work id, SHS100K's
+`set_id`): pairwise and B-cubed P/R/F1 over the audio records in a work (each
+cluster's primary work), beside the naive grouping by title for scale.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ from conf.errors import InputError
 from evaluation.golden import judged_against_clusters, score_pairs
 from evaluation.metrics import format_scores
 from evaluation.output import evaluate_output, write_diagnostics
+from evaluation.works_quality import score_groups, title_only_groups, works_of_records
 from jobs.cli import add_config_arguments, run_cli
 from labelling.table import current_labels
 from runtime.spark import get_spark
@@ -48,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
         "--golden", action="store_true", help="score against the labels table (tracklink label)"
     )
     parser.add_argument(
+        "--works-truth",
+        default=None,
+        metavar="COLUMN",
+        help="score the works against this passed-through column (the song of each record)",
+    )
+    parser.add_argument(
         "--as-of-version",
         type=int,
         default=None,
@@ -63,8 +76,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     add_config_arguments(parser)
     args = parser.parse_args(argv)
-    if not (args.truth or args.golden):
-        raise InputError("say what to score against: --truth COLUMN or --golden")
+    if not (args.truth or args.golden or args.works_truth):
+        raise InputError(
+            "say what to score against: --truth COLUMN, --golden or --works-truth COLUMN"
+        )
     cfg = load_config(args.config, args.overrides)
     spark = get_spark(cfg.spark)
     store = DeltaStore(spark, args.output, cfg.output.delta_engine)
@@ -72,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         evaluate_golden(cfg, store, args)
     if args.truth:
         evaluate_truth(cfg, store, args)
+    if args.works_truth:
+        evaluate_works(cfg, store, args)
     return 0
 
 
@@ -133,6 +150,40 @@ def evaluate_truth(cfg, store: DeltaStore, args) -> None:
         tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
         for path in paths.values():
             tracker.artifact_file(path, "evaluation")
+
+
+def evaluate_works(cfg, store: DeltaStore, args) -> None:
+    column = args.works_truth
+    clusters = store.read("clusters", args.as_of_version)
+    if column not in clusters.columns:
+        raise InputError(
+            f"{column!r} is not a column of clusters; pass it through the input "
+            f"(the clusters table has {', '.join(clusters.columns)})"
+        )
+    if store.version("works") is None:
+        raise InputError(f"{args.output}: no works table; run tracklink resolve first")
+    records = works_of_records(
+        clusters.select("record_id", "cluster_id", "title", column),
+        store.read("works", args.as_of_version),
+    ).cache()
+    try:
+        figures = {
+            "works": score_groups(records, "work_id", column),
+            "works_title_only": score_groups(
+                title_only_groups(records, "title"), "title_group", column
+            ),
+        }
+    finally:
+        records.unpersist()
+    print(f"works against {column}:")
+    print(f"  works       {format_scores(figures['works'])}")
+    print(f"  title only  {format_scores(figures['works_title_only'])}")
+    run_id = store.run_that_wrote("clusters", args.as_of_version)
+    with RunTracker(
+        cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
+    ) as tracker:
+        for prefix, scores in figures.items():
+            tracker.metrics({f"eval_{prefix}_{k}": v for k, v in scores.as_dict().items()})
 
 
 if __name__ == "__main__":

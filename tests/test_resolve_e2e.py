@@ -183,6 +183,27 @@ def test_evaluate_job_scores_an_earlier_version_into_its_run(copy_of_resolved, c
     assert after.iloc[0]["metrics.eval_pairwise_f1"] > 0.8
 
 
+def test_evaluate_scores_the_works_against_a_passed_through_song_column(copy_of_resolved, capsys):
+    from conf.errors import InputError
+    from jobs import evaluate
+
+    resolved = copy_of_resolved
+    assert evaluate.main(["--output", resolved, "--works-truth", "true_work_id"]) == 0
+    out = capsys.readouterr().out
+    works_line = next(
+        line for line in out.splitlines() if line.split()[:2] == ["works", "pairwise"]
+    )
+    assert "title only" in out
+    # The figure the run itself logged, from the same tables, now also logged as the evaluation's.
+    mlflow.set_tracking_uri(f"sqlite:///{resolved}/mlruns/mlflow.db")
+    (run,) = mlflow.search_runs(experiment_names=["tracklink"]).to_dict("records")
+    p, r = run["metrics.eval_works_precision"], run["metrics.eval_works_recall"]
+    assert f"pairwise P {p:.4f} R {r:.4f}" in works_line
+    assert run["metrics.eval_works_pairwise_f1"] > run["metrics.eval_works_title_only_pairwise_f1"]
+    with pytest.raises(InputError, match="not a column of clusters"):
+        evaluate.main(["--output", resolved, "--works-truth", "no_such_column"])
+
+
 def test_rescoring_a_run_with_its_own_model_gives_back_its_scores(resolved, capsys):
     """`bench/rescore_models.py` clusters the stored pairs again: with the
     stored probabilities, and with the run's model (the default) re-scoring
