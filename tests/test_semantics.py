@@ -408,3 +408,20 @@ def test_a_medley_is_a_medley_of_edge_to_its_later_songs(spark):
     )
     out = {(r.src, r.edge) for r in edges.where("src = 'c3'").collect()}
     assert out == {("c3", "version_of"), ("c3", "medley_of")}
+
+
+def test_works_are_the_same_whether_components_are_found_on_the_driver_or_in_spark(spark):
+    songs = [
+        ("r1", "c1", "The Girl from Ipanema", "astrud gilberto", 200.0, []),
+        ("r2", "c2", "Girl From Ipanema", "amy winehouse", 190.0, []),
+        ("r3", "c3", "Girl from Ipanema (Garota de Ipanema)", "stan getz", 205.0, []),
+        ("r4", "c4", "Garota de Ipanema", "joao gilberto", 195.0, []),
+        ("r5", "c5", "Mammy Blue", "pop tops", 200.0, []),
+        ("r6", "c6", "Mamy Blue", "nicoletta", 205.0, []),
+    ]
+    on_driver = _works_of(spark, songs)
+    in_spark = _works_of(spark, songs, driver_components_max_edges=0)
+    assert sorted(on_driver) == sorted(in_spark)
+    # A chain through a bracketed title: c1 - c3 by the title, c3 - c4 by its bracket.
+    work = _primary(in_spark)
+    assert work["c1"] == work["c2"] == work["c3"] == work["c4"] != work["c5"] == work["c6"]
