@@ -125,13 +125,7 @@ def evaluate_golden(cfg, store: DeltaStore, args) -> None:
     path = os.path.join(folder, "golden_disagreements.csv")
     wrong.to_csv(path, index=False)
     print(f"  {len(wrong):,} disagreements: wrote {path}")
-    run_id = store.run_that_wrote("clusters", args.as_of_version)
-    with RunTracker(
-        cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
-    ) as tracker:
-        for prefix, scores in figures.items():
-            tracker.metrics({f"eval_{prefix}_{k}": v for k, v in scores.as_dict().items()})
-        tracker.artifact_file(path, "evaluation")
+    _log_into_run(cfg, store, args, _prefixed(figures), [path])
 
 
 def evaluate_truth(cfg, store: DeltaStore, args) -> None:
@@ -143,13 +137,8 @@ def evaluate_truth(cfg, store: DeltaStore, args) -> None:
     )
     for path in paths.values():
         print(f"  wrote {path}")
-    run_id = store.run_that_wrote("clusters", args.as_of_version)
-    with RunTracker(
-        cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
-    ) as tracker:
-        tracker.metrics({f"eval_{k}": v for k, v in scores.as_dict().items()})
-        for path in paths.values():
-            tracker.artifact_file(path, "evaluation")
+    metrics = {f"eval_{k}": v for k, v in scores.as_dict().items()}
+    _log_into_run(cfg, store, args, metrics, list(paths.values()))
 
 
 def evaluate_works(cfg, store: DeltaStore, args) -> None:
@@ -178,12 +167,28 @@ def evaluate_works(cfg, store: DeltaStore, args) -> None:
     print(f"works against {column}:")
     print(f"  works       {format_scores(figures['works'])}")
     print(f"  title only  {format_scores(figures['works_title_only'])}")
+    _log_into_run(cfg, store, args, _prefixed(figures), [])
+
+
+def _prefixed(figures: dict) -> dict[str, float]:
+    return {
+        f"eval_{prefix}_{k}": v
+        for prefix, scores in figures.items()
+        for k, v in scores.as_dict().items()
+    }
+
+
+def _log_into_run(
+    cfg, store: DeltaStore, args, metrics: dict[str, float], files: list[str]
+) -> None:
+    """Into the MLflow run that wrote the evaluated version of the tables."""
     run_id = store.run_that_wrote("clusters", args.as_of_version)
     with RunTracker(
         cfg.tracking, args.output, run_name="evaluate", resume_run_id=run_id
     ) as tracker:
-        for prefix, scores in figures.items():
-            tracker.metrics({f"eval_{prefix}_{k}": v for k, v in scores.as_dict().items()})
+        tracker.metrics(metrics)
+        for path in files:
+            tracker.artifact_file(path, "evaluation")
 
 
 if __name__ == "__main__":

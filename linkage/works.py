@@ -292,27 +292,36 @@ def _tie_rows(titled: DataFrame, cfg: SemanticsConfig) -> DataFrame:
 
 
 def _title_edges(ties: DataFrame, prolific: frozenset[str], tolerance: float) -> DataFrame:
-    """Edges (`record_id_l`, `record_id_r`: cluster ids) that tie clusters of one
-    key, judged on the executors, many keys per task."""
-    spark = ties.sparkSession
-    buckets = int(spark.conf.get("spark.sql.shuffle.partitions") or "4")
+    """Edges (`record_id_l`, `record_id_r`: cluster ids) that tie clusters of one key."""
 
-    def edges_of_bucket(bucket: pd.DataFrame) -> pd.DataFrame:
+    def judge(_: str, rows: list[tuple]) -> list[tuple]:
+        return ties_of_key([TieMember(*r) for r in rows], prolific, tolerance)
+
+    return _per_key(ties, "tie_key", _TIE_COLUMNS, judge, _EDGE_SCHEMA)
+
+
+def _per_key(df: DataFrame, key: str, columns: list[str], judge, schema: str) -> DataFrame:
+    """`judge(value, rows)` over the rows of `df` sharing each value of `key`
+    (tuples of `columns`, sorted), on the executors, many keys per task: the
+    groups are small and many, so a task or a shuffle partition each would
+    cost more than judging them. `schema`: what `judge`'s tuples hold."""
+    buckets = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions") or "4")
+    names = [field.split()[0] for field in schema.split(",")]
+
+    def of_bucket(bucket: pd.DataFrame) -> pd.DataFrame:
         rows = sorted(
-            zip(*(bucket[c].tolist() for c in ["tie_key", *_TIE_COLUMNS]), strict=True),
+            zip(*(bucket[c].tolist() for c in [key, *columns]), strict=True),
             key=lambda r: (r[0], r[1]),
         )
-        edges = []
-        for _, group in itertools.groupby(rows, key=lambda r: r[0]):
-            edges += ties_of_key([TieMember(*r[1:]) for r in group], prolific, tolerance)
-        return pd.DataFrame(edges, columns=["record_id_l", "record_id_r"])
+        out = []
+        for value, group in itertools.groupby(rows, key=lambda r: r[0]):
+            out += judge(value, [r[1:] for r in group])
+        return pd.DataFrame(out, columns=names)
 
     return (
-        ties.select(
-            F.pmod(F.xxhash64("tie_key"), F.lit(buckets)).alias("_bucket"), "tie_key", *_TIE_COLUMNS
-        )
+        df.select(F.pmod(F.xxhash64(key), F.lit(buckets)).alias("_bucket"), key, *columns)
         .groupBy("_bucket")
-        .applyInPandas(edges_of_bucket, _EDGE_SCHEMA)
+        .applyInPandas(of_bucket, schema)
     )
 
 
@@ -473,37 +482,12 @@ class WorkMember(NamedTuple):
 
 def _membership_rows(members: DataFrame, prolific: frozenset[str]) -> DataFrame:
     """Each cluster's row in its own work, a work's members judged together."""
-    spark = members.sparkSession
-    buckets = int(spark.conf.get("spark.sql.shuffle.partitions") or "4")
-    columns = list(WorkMember._fields)
 
-    def rows_of_bucket(bucket: pd.DataFrame) -> pd.DataFrame:
-        rows = sorted(
-            zip(*(bucket[c].tolist() for c in ["work_id", *columns]), strict=True),
-            key=lambda r: (r[0], r[1]),
-        )
-        out = []
-        for work_id, group in itertools.groupby(rows, key=lambda r: r[0]):
-            out += rows_of_work(work_id, [WorkMember(*r[1:]) for r in group], prolific)
-        return pd.DataFrame(
-            out, columns=["work_id", "cluster_id", "relation", "confidence", "primary"]
-        )
+    def judge(work_id: str, rows: list[tuple]) -> list[tuple]:
+        return rows_of_work(work_id, [WorkMember(*r) for r in rows], prolific)
 
-    return (
-        members.select(
-            F.pmod(F.xxhash64("work_id"), F.lit(buckets)).alias("_bucket"),
-            "work_id",
-            "cluster_id",
-            "lead_artist",
-            "version",
-            "members",
-            "writers",
-            "first_year",
-            (F.size("medley") > 0).alias("medley"),
-        )
-        .groupBy("_bucket")
-        .applyInPandas(rows_of_bucket, WORKS_SCHEMA)
-    )
+    members = members.withColumn("medley", F.size("medley") > 0)
+    return _per_key(members, "work_id", list(WorkMember._fields), judge, WORKS_SCHEMA)
 
 
 def _medley_rows(members: DataFrame) -> DataFrame:
