@@ -22,7 +22,7 @@ TABLES = {
     "clusters": (["record_id"], ["cluster_id", "cluster_size", "kind", "version", "title"]),
     "pairs": (["record_id_l", "record_id_r"], ["blocked_by", "linked"]),
     "quarantine": (["record_id", "reason"], ["raw"]),
-    "works": (["cluster_id"], ["work_id", "relation"]),
+    "works": (["cluster_id", "work_id"], ["relation", "primary"]),
     "video_links": (["video_cluster_id", "cluster_id"], ["same_artist", "version_match"]),
     "relationships": (["src", "dst", "edge"], ["kind"]),
 }
