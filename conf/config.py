@@ -361,7 +361,7 @@ class SemanticsConfig(_Section):
     # ... only when the title is rare: the number of unrelated songs expected to
     # carry it by chance (from how common its words and its length are among the
     # catalogue's titles) is at most this. "Yesterday" passes, "Home" does not.
-    title_tie_max_chance: float = Field(0.3, ge=0.0)
+    title_tie_max_chance: float = Field(0.2, ge=0.0)
     # Two versions of one song whose lengths differ by more than this share of
     # the longer are not tied by their title alone.
     title_tie_duration_tolerance: float = Field(0.2, ge=0.0, le=1.0)
