@@ -351,7 +351,7 @@ def ties_of_key(
                 ties.union(i, first_of[key])
             else:
                 first_of[key] = i
-    if _writer_groups(writers, prolific) < 2:
+    if _writer_groups(writers) < 2:
         owners: list[int] = []  # the first owner of each title-only group so far
         for i, m in enumerate(members):
             if not _truthy(m.specific):
@@ -385,16 +385,15 @@ def _agree(a: TieMember, b: TieMember, wa: list[str], wb: list[str], tolerance: 
     return abs(da - db) <= tolerance * max(da, db)
 
 
-def _writer_groups(writers: list[list[str]], prolific: frozenset[str]) -> int:
-    """How many unrelated writer credits the members carry: credits sharing a
-    name not in `prolific` are one."""
+def _writer_groups(writers: list[list[str]]) -> int:
+    """How many unrelated writer credits the members carry: credits sharing
+    any name are one. A prolific writer in common does not tie two clusters,
+    but it does not show they are different songs either."""
     credited = [w for w in writers if w]
     groups = _Components(len(credited))
     first: dict[str, int] = {}
     for i, names in enumerate(credited):
         for name in names:
-            if name in prolific:
-                continue
             if name in first:
                 groups.union(i, first[name])
             else:

@@ -425,3 +425,15 @@ def test_works_are_the_same_whether_components_are_found_on_the_driver_or_in_spa
     # A chain through a bracketed title: c1 - c3 by the title, c3 - c4 by its bracket.
     work = _primary(in_spark)
     assert work["c1"] == work["c2"] == work["c3"] == work["c4"] != work["c5"] == work["c6"]
+
+
+def test_credits_sharing_only_a_prolific_writer_are_not_proof_of_two_songs():
+    # Each credit names the band's singer, prolific elsewhere; c3 has no credit.
+    prolific = frozenset({"chloe"})
+    members = [
+        TieMember("c1", True, "chloe", ["chloe", "angels"], 177.0, True),
+        TieMember("c2", True, "chloe", ["chloe", "noemie ross"], 180.0, True),
+        TieMember("c3", True, "stices", None, 160.0, True),
+    ]
+    tied = {b for _, b in ties_of_key(members, prolific)}
+    assert tied == {"c2", "c3"}
