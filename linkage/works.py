@@ -449,13 +449,14 @@ def _components(titled: DataFrame, edges: DataFrame, driver_max_edges: int) -> D
     """`cluster_id`, `component` (the smallest cluster_id of its work) for the
     clusters with a tie; a cluster without one is a work of its own."""
     edges = edges.localCheckpoint()
-    if edges.count() > driver_max_edges:
+    # One job either way: at most one edge beyond the limit comes back.
+    pairs = [(r.record_id_l, r.record_id_r) for r in edges.limit(driver_max_edges + 1).collect()]
+    if len(pairs) > driver_max_edges:
         return connected_components(
             titled.select(F.col("cluster_id").alias("record_id")), edges
         ).clusters.select(
             F.col("record_id").alias("cluster_id"), F.col("cluster_id").alias("component")
         )
-    pairs = [(r.record_id_l, r.record_id_r) for r in edges.collect()]
     ids = sorted({c for pair in pairs for c in pair})
     position = {c: i for i, c in enumerate(ids)}
     found = _Components(len(ids))
