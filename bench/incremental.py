@@ -14,9 +14,9 @@ and prints, from the Delta tables:
 
 * agreement: pairwise precision/recall/F1 of the incremental clustering taking
   the full run's clustering as the truth;
-* works: the same agreement for the records' works (`works` joined to
-  `clusters`), and the share of video records whose video link points at
-  the same audio records in both runs;
+* works: the same agreement for the records' works (each record in its
+  cluster's primary `works` row, joined to `clusters`), and the share of
+  video records whose video link points at the same audio records in both runs;
 * stable ids: of the base run's clusters that gained no member, the share whose
   every member kept its cluster id (the target is all of them);
 * wall time of the incremental run against the full run on everything (ratio);
@@ -95,11 +95,26 @@ def agreement(pred: pd.DataFrame, truth: pd.DataFrame) -> dict[str, float]:
 
 
 def record_works(out: Path) -> pd.DataFrame:
-    """`record_id`, `cluster_id` = the record's work, for records in a work."""
-    works = DeltaTable(str(out / "works")).to_pandas(columns=["cluster_id", "work_id"])
+    """`record_id`, `cluster_id` = the record's primary work, for records in a
+    work (videos have none).
+
+    A medley's cluster has one `works` row per song it holds; only the first
+    is primary. Joining every row would count the medley's records once per
+    song and pair them with each song's records. As in
+    `evaluation.works_quality.works_of_records` (the same rule on Spark): a
+    null `primary`, or a table written before the column existed, counts as
+    primary, and a cluster with two primary rows takes the smallest work_id."""
+    table = DeltaTable(str(out / "works"))
+    has_primary = "primary" in {f.name for f in table.schema().fields}
+    works = table.to_pandas(
+        columns=["cluster_id", "work_id", *(["primary"] if has_primary else [])]
+    )
+    if has_primary:
+        works = works[works["primary"].fillna(True).astype(bool)]
+    one = works.groupby("cluster_id", as_index=False).work_id.min()
     return (
         clusters(out)
-        .merge(works, on="cluster_id")[["record_id", "work_id"]]
+        .merge(one, on="cluster_id")[["record_id", "work_id"]]
         .rename(columns={"work_id": "cluster_id"})
     )
 
