@@ -42,7 +42,6 @@ import argparse
 import contextlib
 import json
 import shutil
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -50,6 +49,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from provenance import code_version  # noqa: E402  (bench/ is the script's folder)
 
 TRUTH = "true_entity_id"
 
@@ -222,7 +223,7 @@ def measure(spark, cfg, a: argparse.Namespace, work: Path) -> dict:
         "seed": a.seed,
         "cover_credits": a.cover_credits,
         "overrides": list(a.overrides),
-        "code": _code_version(),
+        "code": code_version(),
         **generated,
         "run_id": runs["run_id"],
         "rows_in": runs["rows_in"],
@@ -238,20 +239,6 @@ def measure(spark, cfg, a: argparse.Namespace, work: Path) -> dict:
         "recompute_s": recompute_s,
         "in_run_mismatch": mismatch,
     }
-
-
-def _code_version() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 def key(m: dict) -> str:

@@ -33,7 +33,6 @@ import argparse
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +44,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import pandas as pd  # noqa: E402
+from provenance import code_version  # noqa: E402  (bench/ is the script's folder)
 
 DEFAULT_DATASETS = ROOT.parent / "shared" / "datasets"
 
@@ -116,20 +116,6 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _code_version() -> str:
-    try:
-        out = subprocess.run(
-            ["git", "describe", "--always", "--dirty"],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def measure(
     spark, cfg, dataset: RealDataset, path: Path, output: Path, top: int, overrides: list[str]
 ) -> dict:
@@ -193,7 +179,7 @@ def measure(
         "sha256": _sha256(path),
         "record_ids": ids,
         "truth": truth,
-        "code": _code_version(),
+        "code": code_version(),
         "overrides": list(overrides),
         "records_in": result.rows_in,
         "quarantined": result.quarantined,
