@@ -137,10 +137,11 @@ def imported(resolved) -> Step:
 
 @pytest.fixture(scope="module")
 def champion_trained(resolved, imported) -> Step:
-    # Fine-tuned on ~2,500 labels, the packaged model finds a few more of the
-    # held-out matches at the same precision (F1 0.9927 against 0.9913 when
-    # this was written); the precision allowance keeps a fit that trades a
-    # false link for them promotable. Seeds are fixed: the outcome is too.
+    # Fine-tuned on ~2,500 labels; the precision allowance keeps a fit that
+    # trades a false link for more matches promotable. Whether it beats the
+    # packaged model depends on the catalogue (it did, F1 0.9927 against
+    # 0.9913, before the generator learned uncredited covers; now the fit is
+    # not clearly better and the model stays as it was).
     argv = ["--output", resolved.output]
     argv += ["--set", "training.max_precision_loss=0.05", "--set", "training.epochs=60"]
     printed = _main(train_job, argv)
@@ -149,8 +150,14 @@ def champion_trained(resolved, imported) -> Step:
 
 @pytest.fixture(scope="module")
 def weak_trained(resolved, champion_trained) -> Step:
-    _, promoted = _verdict(champion_trained.printed)
-    assert promoted, "the first training did not promote: there is no champion to keep"
+    version, promoted = _verdict(champion_trained.printed)
+    if not promoted:
+        # Whether fine-tuning beats the packaged model depends on the
+        # catalogue; what follows needs a champion, so make it one as a user
+        # would, through the registry.
+        uri = tracking_uri(_cfg().tracking, resolved.output)
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        client.set_registered_model_alias(REGISTERED, "champion", version)
     # One epoch from scratch: a model well below the champion (F1 about 0.97).
     argv = ["--output", resolved.output]
     argv += ["--set", "training.init=scratch", "--set", "training.epochs=1"]
@@ -199,11 +206,20 @@ def test_training_registers_a_challenger_and_promotes_it_when_it_beats_the_runni
     assert version == "1"
     assert champion_trained.aliases.get("challenger") == "1"
     assert champion_trained.aliases.get("champion") == ("1" if promoted else None)
-    assert promoted, champion_trained.printed
+    # Promoted exactly when the held-out figures say it beats the running
+    # model: F1 higher, precision within the allowance the fixture set.
     printed = champion_trained.printed
+    new, running = (_figures(printed, who) for who in ("new model", "running model"))
+    assert promoted == (new["F1"] > running["F1"] and new["P"] >= running["P"] - 0.05), printed
     assert "held-out labels (" in printed and "new model      @ " in printed
     # Measured against the packaged model, the output's first running model.
     assert f"({PairModelConfig().version})" in printed
+
+
+def _figures(printed: str, who: str) -> dict[str, float]:
+    """P, R, F1 of one line of `tracklink train`'s held-out table."""
+    line = re.search(rf"{who} +@ [\d.]+ +(.*)", printed).group(1)
+    return {k: float(v) for k, v in re.findall(r"\b(P|R|F1) (\d\.\d+)", line)}
 
 
 def test_a_weaker_challenger_does_not_replace_the_champion(weak_trained):
