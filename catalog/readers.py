@@ -8,17 +8,20 @@ required columns raise `InputError`.
 
 from __future__ import annotations
 
-import gzip
+import codecs
+import csv
 import os
 import re
 
+import pandas as pd
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql.types import ArrayType, NumericType
 
 from catalog.schema import (
     CATALOG_COLUMNS,
+    INPUT_LINE,
     REQUIRED_COLUMNS,
     RESERVED_COLUMNS,
     ROW_ORDER,
@@ -81,32 +84,185 @@ def _has_delta_log(spark: SparkSession, uri: str) -> bool:
         return False
 
 
-def _sniff_delimiter(path: str) -> str:
+# Encodings Spark decodes itself; any other ASCII-based one Python decodes on the executors.
+_SPARK_CHARSETS = {"utf-8": "UTF-8", "iso-8859-1": "ISO-8859-1"}
+
+
+def _encoding(cfg: InputConfig) -> str:
+    """`input.encoding` as Python names it ("latin-1" -> "iso8859-1"), refused
+    when unknown or not ASCII-based (lines are split on the newline byte)."""
+    try:
+        name = codecs.lookup(cfg.encoding).name
+    except LookupError:
+        raise ConfigError(
+            f"bad config: input.encoding: unknown encoding {cfg.encoding!r}"
+        ) from None
+    if '\n,;|\t"'.encode(name) != b'\n,;|\t"':
+        raise ConfigError(
+            f"bad config: input.encoding: {cfg.encoding!r} is not supported "
+            "(lines are split on the newline byte: use an ASCII-based encoding, or convert to UTF-8)"
+        )
+    return name
+
+
+def _decoded(raw: Column, encoding: str) -> tuple[Column, Column]:
+    """(the line as text, whether its bytes decode in `encoding`)."""
+    spark_name = _SPARK_CHARSETS.get(encoding.replace("iso8859", "iso-8859"))
+    if spark_name == "UTF-8":
+        # The text source keeps a line's bytes as they are: check them, never replace.
+        return raw, F.expr(f"is_valid_utf8(`{_TEXT}`)")
+    data = raw.cast("binary")
+    if spark_name is not None:
+        text = F.decode(data, spark_name)
+    else:
+
+        @F.pandas_udf("string")
+        def decode(values: pd.Series) -> pd.Series:
+            return values.map(lambda b: None if b is None else bytes(b).decode(encoding, "replace"))
+
+        text = decode(data)
+    return text, ~text.contains("\ufffd")
+
+
+def _header_names(line: str, delimiter: str, path: str) -> list[str]:
+    """The header line's column names; an empty, repeated or case-clashing name is an InputError."""
+    names = next(csv.reader([line.lstrip("\ufeff")], delimiter=delimiter, quotechar='"'), [])
+    names = [n.strip() or f"_c{i}" for i, n in enumerate(names)]
+    if INPUT_LINE in names:
+        raise InputError(f"input columns clash with tracklink's own: {INPUT_LINE}")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"{path}: column named twice in the header: {', '.join(twice)}")
+    by_case: dict[str, list[str]] = {}
+    for n in names:
+        by_case.setdefault(n.lower(), []).append(n)
+    clashes = [", ".join(group) for group in by_case.values() if len(group) > 1]
+    if clashes:
+        raise InputError(
+            f"{path}: columns differ only by case: {'; '.join(clashes)} "
+            "(Spark matches column names case-insensitively; rename one)"
+        )
+    return names
+
+
+def _sniff_delimiter(header: str) -> str:
     """The header line's delimiter: the one of , ; tab | it holds most of."""
-    first = path
-    if os.path.isdir(path):
-        names = sorted(n for n in os.listdir(path) if not n.startswith((".", "_")))
-        first = os.path.join(path, names[0])
-    opener = gzip.open if first.endswith(".gz") else open
-    with opener(first, "rt", encoding="utf-8", errors="replace") as fh:
-        header = fh.readline()
     counts = {d: header.count(d) for d in (",", ";", "\t", "|")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
 
 
-def _read_csv(spark: SparkSession, path: str, delimiter: str | None = None) -> DataFrame:
-    if delimiter is None:
-        delimiter = _sniff_delimiter(path) if _is_local(path) else ","
+_TEXT = "value"
+
+
+def _read_csv(spark: SparkSession, path: str, cfg: InputConfig) -> DataFrame:
+    """A CSV read one physical line per record, on the executors.
+
+    Spark's text source splits the files by line (big files across many
+    tasks); each line is decoded in `input.encoding` and parsed with the
+    header's columns (`from_csv`). A line that is not one record (a quote
+    opened and never closed, more or fewer fields than the header) keeps its
+    line number and text in `INPUT_LINE` and goes to quarantine as
+    `malformed_row`: it cannot swallow the lines after it. Quoted fields may
+    hold the delimiter and doubled quotes (""), not line breaks. Blank lines
+    are not records (logged). So the rows returned are exactly the file's
+    non-blank lines after its header: the row count is the file's.
+
+    One aggregation job over the lines, before the read itself, gives each
+    file's header, the line count of each split (for line numbers) and the
+    lines that do not decode (an InputError naming `input.encoding`).
+    """
+    encoding = _encoding(cfg)
+    lines = spark.read.text(path).select(
+        F.col(_TEXT),
+        F.col("_metadata.file_path").alias("_file"),
+        F.col("_metadata.file_block_start").alias("_block"),
+        F.monotonically_increasing_id().alias("_id"),
+    )
+    text, decodes = _decoded(F.col(_TEXT), encoding)
+    lines = lines.withColumn(_TEXT, text).withColumn("_decodes", decodes)
+    blank = F.col(_TEXT).rlike(r"^\s*$")
+    blocks = (
+        lines.groupBy("_file", "_block")
+        .agg(
+            F.count("*").alias("n"),
+            F.min("_id").alias("first_id"),
+            F.min_by(_TEXT, "_id").alias("first_line"),
+            F.sum(blank.cast("long")).alias("blank"),
+            F.sum((~F.col("_decodes")).cast("long")).alias("bad"),
+            F.min(F.when(~F.col("_decodes"), F.col("_id"))).alias("first_bad"),
+        )
+        .collect()
+    )
+    if not blocks:
+        raise InputError(f"input file is empty: {path}")
+    # The line each split starts at, in its file: the splits before it, counted.
+    starts, line_at, offset = [], {}, {}
+    for b in sorted(blocks, key=lambda b: (b["_file"], b["_block"])):
+        first = offset.get(b["_file"], 0) + 1
+        offset[b["_file"]] = first - 1 + b["n"]
+        starts.append((b["_file"], b["_block"], b["first_id"], first))
+        line_at[(b["_file"], b["_block"])] = first
+    where = sorted(
+        (b["_file"], line_at[(b["_file"], b["_block"])] + b["first_bad"] - b["first_id"])
+        for b in blocks
+        if b["bad"]
+    )
+    if where:
+        bad = sum(b["bad"] for b in blocks)
+        file, line = where[0]
+        at = f"line {line}" if len(offset) == 1 else f"{os.path.basename(file)} line {line}"
+        name = "UTF-8" if encoding == "utf-8" else cfg.encoding
+        hint = "set input.encoding, e.g. latin-1" if encoding == "utf-8" else "check input.encoding"
+        raise InputError(
+            f"input is not valid {name} ({bad} rows with undecodable bytes, first at {at}); {hint}"
+        )
+    headers = {b["_file"]: b["first_line"] for b in blocks if b["_block"] == 0}
+    if len(set(headers.values())) > 1:
+        names = ", ".join(sorted(os.path.basename(f) for f in headers))
+        raise InputError(f"{path}: the CSV files have different header lines ({names})")
+    header = next(iter(headers.values()))
+    if not header.strip():
+        raise InputError(f"{path}: the first line (the header) is empty")
+    delimiter = cfg.delimiter or _sniff_delimiter(header)
+    names = _header_names(header, delimiter, path)
+    blank_lines = sum(b["blank"] for b in blocks) - sum(
+        1 for b in blocks if b["_block"] == 0 and not b["first_line"].strip()
+    )
+    if blank_lines:
+        get_logger().info("%s: %d blank lines skipped (not records)", path, blank_lines)
+
     # Every column as text: type inference would turn "007" into 7 and "'05" into null.
-    return (
-        spark.read.option("header", True)
-        .option("inferSchema", False)
-        .option("multiLine", True)
-        .option("escape", '"')
-        .option("sep", delimiter)
-        .option("mode", "PERMISSIVE")
-        .csv(path)
+    corrupt = "_corrupt_record"
+    schema = ", ".join(f"`{n.replace('`', '``')}` string" for n in [*names, corrupt])
+    options = {
+        "sep": delimiter,
+        "quote": '"',
+        "escape": '"',
+        "mode": "PERMISSIVE",
+        "columnNameOfCorruptRecord": corrupt,
+    }
+    first_lines = spark.createDataFrame(
+        starts, "_file string, _block long, first_id long, first int"
+    )
+    numbered = lines.join(F.broadcast(first_lines), ["_file", "_block"]).withColumn(
+        "_line", (F.col("first") + F.col("_id") - F.col("first_id")).cast("long")
+    )
+    rows = numbered.filter((F.col("_line") > 1) & ~blank)
+    quotes = F.length(_TEXT) - F.length(F.regexp_replace(_TEXT, '"', ""))
+    parsed = rows.withColumn("_row", F.from_csv(F.col(_TEXT), schema, options))
+    problem = F.when(quotes % 2 == 1, F.lit("a quote opened and never closed")).when(
+        F.col(f"_row.{corrupt}").isNotNull(),
+        F.lit(f"fields do not match the header's {len(names)} columns"),
+    )
+    line = F.struct(
+        F.element_at(F.split("_file", "/"), -1).alias("file"),
+        F.col("_line").alias("line"),
+        problem.alias("problem"),
+        F.when(problem.isNotNull(), F.col(_TEXT)).alias("text"),
+    )
+    return parsed.select(
+        *[F.col("_row").getField(n).alias(n) for n in names], line.alias(INPUT_LINE)
     )
 
 
@@ -123,13 +279,45 @@ def _read_source(spark: SparkSession, source: str, cfg: InputConfig) -> DataFram
     if is_table_name(source):
         if not spark.catalog.tableExists(source):
             raise InputError(f"input not found: no file and no table named {source}")
-        return spark.table(source)
+        return _not_reserved(spark.table(source))
     _check_exists(source)
     if is_delta_table(source) or (not _is_local(source) and _has_delta_log(spark, source)):
-        return read_delta(spark, source)
+        return _not_reserved(read_delta(spark, source))
     if cfg.delimiter is not None or _looks_like_csv(source):
-        return _read_csv(spark, source, cfg.delimiter)
-    return spark.read.parquet(source)
+        return _read_csv(spark, source, cfg)
+    return _not_reserved(_read_parquet(spark, source))
+
+
+def _not_reserved(df: DataFrame) -> DataFrame:
+    if INPUT_LINE in df.columns:
+        raise InputError(f"input columns clash with tracklink's own: {INPUT_LINE}")
+    return df
+
+
+# What Spark and Parquet say of a file cut short or not Parquet at all.
+_UNREADABLE_PARQUET = re.compile(
+    r"not a Parquet file|CANNOT_READ_FILE_FOOTER|FAILED_READ_FILE|magic number|"
+    r"EOFException|Could not read footer|corrupt",
+    re.IGNORECASE,
+)
+_FILE_IN_MESSAGE = re.compile(r"(?:file:|s3a?:|abfss?:|gs:|dbfs:)?/[^\s,;'\"`\]\)]+")
+
+
+def _read_parquet(spark: SparkSession, source: str) -> DataFrame:
+    """A Parquet input whose every file's footer has been read: a file cut short
+    or not Parquet is an InputError naming it, not a Java stack trace at the
+    first action. Counting reads the footers only, on the executors."""
+    try:
+        df = spark.read.parquet(source)
+        df.count()
+    except Exception as exc:  # noqa: BLE001 - Py4J, Spark and analysis errors alike
+        message = str(exc)
+        if not _UNREADABLE_PARQUET.search(message):
+            raise
+        files = [m.rstrip(".:") for m in _FILE_IN_MESSAGE.findall(message)]
+        file = next((f for f in files if "parquet" in f.lower()), files[0] if files else source)
+        raise InputError(f"{file}: not a readable Parquet file (truncated or corrupt?)") from None
+    return df
 
 
 def _put_back_shifted(raw: DataFrame, path: str, cfg: InputConfig) -> DataFrame:
@@ -144,7 +332,7 @@ def _put_back_shifted(raw: DataFrame, path: str, cfg: InputConfig) -> DataFrame:
             f"input.shifted_from: the repair reads {', '.join(needed)}; "
             f"no column {', '.join(missing)}"
         )
-    order = tuple(raw.columns[raw.columns.index(anchor) :])
+    order = tuple(c for c in raw.columns[raw.columns.index(anchor) :] if c != INPUT_LINE)
     fixed = repair_shifted(
         raw,
         Layout(
@@ -206,13 +394,18 @@ def conform(df: DataFrame, vectors: list[str] | tuple[str, ...] = ()) -> DataFra
         raise InputError(
             f"input has no {', '.join(missing)} column (has: {', '.join(df.columns[:12])})"
         )
-    clashes = sorted(set(df.columns) & RESERVED_COLUMNS)
+    # INPUT_LINE is the reader's own (`_read_csv`), never an input column.
+    clashes = sorted(set(df.columns) & (RESERVED_COLUMNS - {INPUT_LINE}))
     if clashes:
         raise InputError(f"input columns clash with tracklink's own: {', '.join(clashes)}")
     catalog = [
         (F.col(f"`{c}`").cast("string") if c in df.columns else F.lit(None).cast("string")).alias(c)
         for c in CATALOG_COLUMNS
     ]
+    # " r1 " and "r1" are one id: whitespace (a no-break space, a BOM) around it is not.
+    catalog[0] = F.regexp_replace(catalog[0], r"^[\s\p{Z}\x{FEFF}]+|[\s\p{Z}\x{FEFF}]+$", "").alias(
+        "record_id"
+    )
     for name in vectors:
         kind = df.schema[name].dataType
         if not (isinstance(kind, ArrayType) and isinstance(kind.elementType, NumericType)):
@@ -222,8 +415,10 @@ def conform(df: DataFrame, vectors: list[str] | tuple[str, ...] = ()) -> DataFra
     passthrough = [
         F.col(f"`{c}`").cast("array<float>").alias(c) if c in vectors else F.col(f"`{c}`")
         for c in df.columns
-        if c not in CATALOG_COLUMNS
+        if c not in CATALOG_COLUMNS and c != INPUT_LINE
     ]
+    if INPUT_LINE in df.columns:
+        passthrough.append(F.col(INPUT_LINE))
     return df.select(*catalog, *passthrough).withColumn(ROW_ORDER, F.monotonically_increasing_id())
 
 

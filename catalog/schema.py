@@ -120,9 +120,17 @@ SEMANTIC_TRUTH = ("true_recording_id", "true_work_id", "true_version")
 # Input order, so that "a record_id seen before" means the same row on every run.
 ROW_ORDER = "_input_row"
 
+# Where a row of a CSV input came from: struct<file, line, problem, text>. `line`
+# is the physical line in `file` (the header is line 1); `problem` says why the
+# line could not be read as one record (an unbalanced quote, a field count that
+# differs from the header's), and `text` is then the line as it was. Read by
+# validation (`malformed_row`) and kept in quarantine's `raw`; never resolved.
+INPUT_LINE = "_input_line"
+
 # A passthrough column may not use these names.
 RESERVED_COLUMNS = frozenset(NORMALISED_COLUMNS) | {
     ROW_ORDER,
+    INPUT_LINE,
     "cluster_id",
     "cluster_size",
     "run_id",
@@ -134,5 +142,5 @@ PARSED_COLUMNS = ("duration_ms", "release_year", "isrc", "kind", "track_number")
 
 def passthrough_columns(columns: Iterable[str]) -> list[str]:
     """The columns of a normalised record that are the user's own, not tracklink's."""
-    ours = set(CATALOG_COLUMNS) | set(NORMALISED_COLUMNS) | {ROW_ORDER}
+    ours = set(CATALOG_COLUMNS) | set(NORMALISED_COLUMNS) | {ROW_ORDER, INPUT_LINE}
     return [c for c in columns if c not in ours]

@@ -55,13 +55,22 @@ _SPACES = re.compile(r"\s+")
 LOST_TEXT = re.compile(r"[^\w?]*\?[^\w?]*\?[^\w]*")
 
 
+# What carries no text: whitespace, control characters and the invisible
+# format characters (zero-width space and joiners, word joiner, BOM, bidi
+# marks). A value made only of these is no value.
+INVISIBLE = re.compile(
+    "[\\s\x00-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb]+"
+)
+
+
 def is_null(value: object) -> bool:
+    """None, NaN, a null token ("null", "n/a", ...) or nothing visible."""
     if value is None:
         return True
     if isinstance(value, float) and value != value:  # NaN
         return True
-    text = str(value).strip().lower().replace(" ", "")
-    return text in NULL_TOKENS
+    return INVISIBLE.sub("", str(value)).lower() in NULL_TOKENS
 
 
 def raw_or_none(value: object) -> str | None:
@@ -208,6 +217,7 @@ _DAY_MONTH_YY = re.compile(
     r"^\d{1,2}[-/.]?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*[-/.,]?(\d{2})$"
 )
 _ANY_YEAR = re.compile(r"(?<!\d)((?:1[89]|20)\d{2})(?!\d)")
+_NEGATIVE = re.compile("^[-\u2212\u2013\u2014]\\d")
 
 
 def parse_year(
@@ -219,6 +229,8 @@ def parse_year(
     if is_null(raw):
         return None
     text = str(raw).strip().lower().replace(" ", "")
+    if _NEGATIVE.match(text):  # "-2005" is no year, not 2005
+        return None
     if m := _DATE_YEAR.match(text):
         year = int(m.group(1))
     elif m := _YEAR.match(text):

@@ -21,7 +21,11 @@ from conf.errors import ConfigError
 
 class _Section(BaseModel):
     # A typo in a key must fail loudly instead of silently keeping a default.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No setting means anything at inf or nan (YAML's .inf, .nan): nan passes
+    # no comparison, so it switches a threshold off unseen, and where a setting
+    # has no upper bound, a large number says "no limit" and survives the JSON
+    # the config is logged as, which inf and nan do not.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class SparkConfig(_Section):
@@ -48,6 +52,9 @@ class InputConfig(_Section):
     embeddings: list[str] = Field(default_factory=list)
     # CSV field delimiter; None: read from the header line (",", ";", tab or "|").
     delimiter: str | None = None
+    # A CSV's text encoding ("utf-8", "latin-1", "cp1252", ...; ASCII-based
+    # encodings only). Text that does not decode is an error, never replaced.
+    encoding: str = "utf-8"
     # A column whose value some rows lost together with its delimiter, so that
     # every later value slid one column right (MusicBrainz 20K's `id`): such
     # rows are put back (`catalog.shifted_rows`), judged by the track number,
@@ -87,6 +94,22 @@ class NormaliseConfig(_Section):
     # Elsewhere "River Deep - Mountain High" is a title (`catalog.packing`).
     album_packing_share: float = Field(0.5, ge=0, le=1)
     album_packing_min_rows: int = Field(20, ge=1)
+
+    @model_validator(mode="after")
+    def _check_ranges(self) -> NormaliseConfig:
+        # Both year bounds are kept, so they may be equal (a one-year
+        # catalogue); crossed, no year would be.
+        if self.min_year > self.max_year:
+            raise ValueError(
+                f"min_year: {self.min_year} is above max_year {self.max_year}: "
+                "no year would be kept"
+            )
+        if self.min_duration_s >= self.max_duration_s:
+            raise ValueError(
+                f"min_duration_s: {self.min_duration_s} is not below max_duration_s "
+                f"{self.max_duration_s}: no duration would be kept"
+            )
+        return self
 
 
 class MinHashConfig(_Section):
@@ -395,12 +418,6 @@ class Config(_Section):
     labelling: LabellingConfig = Field(default_factory=LabellingConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
 
-    @model_validator(mode="after")
-    def _check_bounds(self) -> Config:
-        if self.normalise.min_duration_s >= self.normalise.max_duration_s:
-            raise ValueError("normalise.min_duration_s must be below normalise.max_duration_s")
-        return self
-
     def to_dict(self) -> dict[str, Any]:
         return self.model_dump(mode="json")
 
@@ -454,10 +471,17 @@ def apply_override(tree: dict[str, Any], assignment: str) -> None:
 
 def _describe(err: ValidationError) -> str:
     first = err.errors()[0]
-    key = ".".join(str(p) for p in first["loc"]) or "config"
+    path = [str(p) for p in first["loc"]]
     msg = first["msg"]
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
+    elif first["type"] == "value_error":
+        # A section's validator names the key it refuses: "key: why".
+        msg = msg.removeprefix("Value error, ")
+        key, sep, why = msg.partition(": ")
+        if sep and " " not in key:
+            path, msg = [*path, key], why
+    key = ".".join(path) or "config"
     more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
     return f"bad config: {key}: {msg}{more}"
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 
 if __package__ in (None, ""):
@@ -29,6 +30,27 @@ import pandas as pd
 from jobs.cli import run_cli
 from pipeline.result import format_model_inputs
 from storage.versions import history, select
+
+# Characters a terminal would act on instead of showing (ESC, BEL, CR, ...),
+# and invisible ones that would hide a value's difference.
+_UNPRINTABLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff]"
+)
+
+
+def printable(value: object) -> object:
+    """A text value with control and invisible characters escaped ("\\x1b",
+    "\\u200b"); other values as they are."""
+    if not isinstance(value, str):
+        return value
+    return _UNPRINTABLE.sub(
+        lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", value
+    )
+
+
+def _printable_frame(df: pd.DataFrame) -> pd.DataFrame:
+    text = df.select_dtypes(include=["object", "string"]).columns
+    return df.assign(**{c: df[c].map(printable) for c in text}) if len(text) else df
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,8 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         runs = select(a.output, "runs", a.as_of_version, None, None)
         last = runs.sort_values("started_at").iloc[-1]
         raw = last.get("model_inputs") if "model_inputs" in runs.columns else None
-        print(f"run {last.run_id} ({last['mode']}, {last.started_at}) on {last.input}")
+        print(printable(f"run {last.run_id} ({last['mode']}, {last.started_at}) on {last.input}"))
         lines = format_model_inputs(json.loads(raw)) if isinstance(raw, str) else []
+        lines = [printable(line) for line in lines]
         print("\n".join(lines) if lines else "  (written before runs recorded their inputs)")
         return 0
     if a.history:
@@ -64,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{len(df):,} rows -> {a.export}")
     else:
         with pd.option_context("display.width", 200, "display.max_columns", 12):
-            print(df.head(a.limit).to_string(index=False))
+            print(_printable_frame(df.head(a.limit)).to_string(index=False))
         if len(df) > a.limit:
             print(f"... {len(df):,} rows (first {a.limit} shown)")
     return 0

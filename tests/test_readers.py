@@ -213,3 +213,63 @@ def test_a_delta_table_is_read_by_uri_through_its_log(spark, tmp_path):
     store.write(df, "t")
     store.write(df.limit(1), "t", "overwrite")  # the first version's files stay on disk
     assert read_input(spark, f"file://{tmp_path}/t").count() == 1
+
+
+def test_a_quoted_line_break_is_quarantined_by_line_not_merged(spark, tmp_path, cfg):
+    # One record per line (see `_read_csv`): a field that spans two lines is two
+    # malformed lines, each with its number, never a title swallowing records.
+    from catalog.schema import INPUT_LINE
+    from catalog.validate import split_valid
+
+    path = tmp_path / "nl.csv"
+    path.write_text('record_id,title\n1,"two\nlines"\n2,Song\n')
+    valid, quarantine = split_valid(read_input(spark, str(path)), cfg.validation)
+    assert [r.record_id for r in valid.collect()] == ["2"]
+    held = quarantine.collect()
+    assert [r.reason for r in held] == ["malformed_row", "malformed_row"]
+    assert sorted(f'"line":{n}' in r.raw for r in held for n in (2, 3)).count(True) == 2
+    assert INPUT_LINE not in valid.columns
+
+
+def test_a_cp1252_file_reads_with_its_encoding(spark, tmp_path):
+    path = tmp_path / "cp.csv"
+    path.write_bytes("record_id,title\n1,Don’t Stop — Live\n".encode("cp1252"))
+    with pytest.raises(InputError, match="not valid UTF-8 .* first at line 2"):
+        read_input(spark, str(path))
+    row = read_input(spark, str(path), InputConfig(encoding="cp1252")).collect()[0]
+    assert row.title == "Don’t Stop — Live"
+
+
+def test_an_encoding_that_is_not_ascii_based_is_a_config_error(spark, tmp_path):
+    path = tmp_path / "x.csv"
+    path.write_text("record_id,title\n1,a\n")
+    with pytest.raises(ConfigError, match="input.encoding"):
+        read_input(spark, str(path), InputConfig(encoding="utf-16"))
+    with pytest.raises(ConfigError, match="unknown encoding"):
+        read_input(spark, str(path), InputConfig(encoding="klingon"))
+
+
+def test_one_truncated_part_of_a_parquet_folder_is_one_line_naming_it(spark, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder = tmp_path / "parts"
+    folder.mkdir()
+    table = pa.table({"record_id": ["1"], "title": ["A"]})
+    pq.write_table(table, folder / "part-0.parquet")
+    pq.write_table(table, tmp_path / "whole.parquet")
+    data = (tmp_path / "whole.parquet").read_bytes()
+    (folder / "part-1.parquet").write_bytes(data[: len(data) // 2])
+    with pytest.raises(InputError, match=r"part-1\.parquet: not a readable Parquet file"):
+        read_input(spark, str(folder))
+
+
+def test_an_empty_file_and_case_clashing_columns_name_their_cause(spark, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_text("")
+    with pytest.raises(InputError, match="input file is empty"):
+        read_input(spark, str(empty))
+    clash = tmp_path / "clash.csv"
+    clash.write_text("record_id,Title,title\n1,A,a\n")
+    with pytest.raises(InputError, match="columns differ only by case: Title, title"):
+        read_input(spark, str(clash))

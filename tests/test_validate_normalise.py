@@ -23,7 +23,7 @@ def test_rows_without_id_or_title_and_repeated_ids_go_to_quarantine(spark, cfg):
     reasons = sorted((r.record_id or "", r.reason) for r in quarantine.collect())
     assert reasons == [
         ("", "missing_record_id"),
-        ("  ", "missing_record_id"),
+        ("", "missing_record_id"),  # ids are trimmed: "  " is blank
         ("1", "duplicate_record_id"),
         ("2", "missing_title"),
         ("3", "missing_title"),
@@ -117,3 +117,38 @@ def test_passthrough_columns_survive_normalisation(spark, cfg):
     )
     row = normalise(df, cfg.normalise).collect()[0]
     assert row.label_code == "LC 0001"
+
+
+def test_a_row_without_title_does_not_take_the_id_from_the_valid_row_after_it(spark, cfg):
+    df = catalog(spark, [{"record_id": "1", "title": None}, {"record_id": "1", "title": "Song"}])
+    valid, quarantine = split_valid(df, cfg.validation)
+    assert [(r.record_id, r.title) for r in valid.collect()] == [("1", "Song")]
+    assert [r.reason for r in quarantine.collect()] == ["missing_title"]
+
+
+def test_ids_are_trimmed_and_invisible_titles_are_no_titles(spark, cfg):
+    df = catalog(
+        spark,
+        [
+            {"record_id": " r1 ", "title": "Song"},
+            {"record_id": "r1", "title": "Song again"},
+            {"record_id": "r2", "title": "\u200b\ufeff"},
+            {"record_id": "r3", "title": "\x01"},
+        ],
+    )
+    valid, quarantine = split_valid(df, cfg.validation)
+    assert [(r.record_id, r.title) for r in valid.collect()] == [("r1", "Song")]
+    assert sorted((r.record_id, r.reason) for r in quarantine.collect()) == [
+        ("r1", "duplicate_record_id"),
+        ("r2", "missing_title"),
+        ("r3", "missing_title"),
+    ]
+
+
+def test_a_negative_year_is_no_year_and_is_counted():
+    from catalog.text import is_null, parse_year
+
+    assert parse_year("-2005") is None and parse_year("\u22122005") is None
+    assert parse_year("2005-03-01") == 2005
+    assert is_null("\u200b\u200c\u200d\u2060\ufeff") and is_null("\x00\x07")
+    assert not is_null("A\u200b")
