@@ -187,8 +187,11 @@ def block_size_caps(cfg: BlockingConfig) -> dict[str, int]:
     return {**caps, **cfg.block_size_caps}
 
 
-def check_blocking(cfg: BlockingConfig) -> None:
-    """A `ConfigError` naming the key, for a blocker name tracklink does not know."""
+def check_blocking(cfg: BlockingConfig, vectors: Iterable[str] | None = None) -> None:
+    """A `ConfigError` naming the key, for a blocker name tracklink does not know
+    or a config under which no blocker runs (no pair could ever be proposed).
+    `vectors` are the catalogue's vector columns (`input.embeddings`); None:
+    not known here, and vector blocking counts as running if it is on."""
     for i, name in enumerate(cfg.exact_keys or ()):
         if name not in EXACT_KEYS:
             raise ConfigError(
@@ -201,6 +204,19 @@ def check_blocking(cfg: BlockingConfig) -> None:
                 f"bad config: blocking.block_size_caps.{name}: unknown blocker "
                 f"(known: {', '.join(BLOCKERS)})"
             )
+    exact = cfg.exact_keys is None or len(cfg.exact_keys) > 0
+    vector = cfg.vectors.enabled and (vectors is None or len(list(vectors)) > 0)
+    if not (exact or cfg.minhash.enabled or cfg.embedding.enabled or vector):
+        why_no_vectors = (
+            "input.embeddings names no vector column"
+            if cfg.vectors.enabled
+            else "blocking.vectors.enabled is false"
+        )
+        raise ConfigError(
+            "bad config: blocking: no blocker is on, so no pair could be proposed "
+            "(blocking.exact_keys is empty, blocking.minhash.enabled and "
+            f"blocking.embedding.enabled are false, {why_no_vectors})"
+        )
 
 
 def blocker_names(

@@ -19,14 +19,53 @@ MODES = {"full": resolve_full, "incremental": resolve_incremental}
 
 
 def check_config(cfg: Config) -> None:
-    """What the config names must exist: refused before a session starts."""
-    check_blocking(cfg.blocking)
+    """What the config names must exist: refused before a session starts,
+    rather than when a stage first reads it. Only what this run would use is
+    checked: the weights of a blocker or model that is off are not."""
+    import importlib.resources
+    import os
+
+    from embeddings.loader import packaged_weights_name
+    from linkage.pair_model import load_pair_model
+
+    check_blocking(cfg.blocking, cfg.input.embeddings)
     check_input_config(cfg.input)
     embedding = cfg.blocking.embedding
     if embedding.enabled and embedding.encoder == "minilm":
         from embeddings.minilm import require
 
         require()
+    if embedding.enabled and embedding.encoder == "fast":
+        packaged = packaged_weights_name(embedding.version)
+        if embedding.weights_path and not os.path.isfile(embedding.weights_path):
+            raise ConfigError(
+                f"bad config: blocking.embedding.weights_path: no such file {embedding.weights_path}"
+            )
+        if not embedding.weights_path and not (
+            importlib.resources.files("embeddings").joinpath(packaged).is_file()
+        ):
+            raise ConfigError(
+                f"bad config: blocking.embedding.version: no packaged fast encoder "
+                f"{embedding.version!r} (embeddings/{packaged})"
+            )
+    pair_model = cfg.linkage.pair_model
+    if pair_model.enabled:
+        if pair_model.weights_path and not os.path.isfile(pair_model.weights_path):
+            raise ConfigError(
+                f"bad config: linkage.pair_model.weights_path: no such file "
+                f"{pair_model.weights_path}"
+            )
+        # Read, not only found: a file that is no pair model fails here too.
+        try:
+            load_pair_model(pair_model.version, pair_model.weights_path)
+        except ConfigError:
+            raise
+        except Exception as exc:
+            first_line = (str(exc).splitlines() or [""])[0]
+            raise ConfigError(
+                f"bad config: linkage.pair_model.weights_path: {pair_model.weights_path} "
+                f"is not a pair model ({type(exc).__name__}: {first_line})"
+            ) from None
 
 
 def resolve(

@@ -3,6 +3,8 @@ the output folder: locks, killed runs, idempotent re-runs."""
 
 from __future__ import annotations
 
+import json
+import multiprocessing
 import os
 import shutil
 import signal
@@ -218,8 +220,137 @@ def test_a_second_run_on_a_busy_output_fails_cleanly(catalog_split, tmp_path):
         holder.wait()
     # the holder is gone: its lock is stale and the next run takes it over
     with OutputLock(str(tmp_path), "next"):
-        assert lock.exists()
-    assert not lock.exists()
+        assert json.loads(lock.read_text())["run"] == "next"
+    # released: the file stays (see runtime/lock.py), naming no holder
+    assert lock.read_text() == ""
+
+
+STARTERS = 4
+TRIALS = 40
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def _starter(index, output, start, tried, done, holding, overlaps, won) -> None:
+    """One of STARTERS processes: in each trial, try the lock at the same
+    moment as the others and, if it got it, hold it until all have tried."""
+    for trial in range(TRIALS):
+        start.wait(timeout=20)
+        lock = OutputLock(output, f"starter {index}")
+        try:
+            lock.acquire()
+        except OutputInUse:
+            tried.wait(timeout=20)
+        else:
+            with holding.get_lock():
+                holding.value += 1
+                if holding.value > 1:
+                    overlaps.value += 1
+            won[trial * STARTERS + index] = 1
+            tried.wait(timeout=20)
+            with holding.get_lock():
+                holding.value -= 1
+            lock.release()
+        done.wait(timeout=20)
+
+
+def test_starters_racing_for_a_stale_or_missing_lock_let_exactly_one_in(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    output = str(tmp_path)
+    path = tmp_path / LOCK_NAME
+    dead = _dead_pid()
+    here = socket.gethostname()
+    # What a trial starts from: a dead holder's record written by this
+    # tracklink or by one that locked by the file's existence (the race this
+    # guards against: both starters judge it stale), no file, an empty file.
+    crashed = {"lock": "flock", "pid": dead, "host": here, "run": "crashed"}
+    crashed_before_upgrade = {"pid": dead, "host": here, "run": "crashed before the upgrade"}
+    starts = [crashed, crashed_before_upgrade, None, crashed, crashed_before_upgrade, ""]
+    start, done = ctx.Barrier(STARTERS + 1), ctx.Barrier(STARTERS + 1)
+    tried = ctx.Barrier(STARTERS)
+    holding, overlaps = ctx.Value("i", 0), ctx.Value("i", 0)
+    won = ctx.Array("i", TRIALS * STARTERS)
+    starters = [
+        ctx.Process(target=_starter, args=(i, output, start, tried, done, holding, overlaps, won))
+        for i in range(STARTERS)
+    ]
+    for p in starters:
+        p.start()
+    try:
+        for trial in range(TRIALS):
+            state = starts[trial % len(starts)]
+            if state is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(state if isinstance(state, str) else json.dumps(state))
+            start.wait(timeout=20)
+            done.wait(timeout=20)
+            winners = won[trial * STARTERS : (trial + 1) * STARTERS]
+            assert sum(winners) == 1, f"trial {trial} from {state!r}: winners {winners}"
+            assert overlaps.value == 0, f"two holders at once by trial {trial}"
+    finally:
+        for p in starters:
+            p.join(timeout=20)
+            if p.is_alive():
+                p.kill()
+    assert all(p.exitcode == 0 for p in starters)
+
+
+def _hold_until_killed(output, ready) -> None:
+    OutputLock(output, "doomed").acquire()
+    ready.set()
+    time.sleep(60)
+
+
+def test_a_lock_held_by_a_killed_process_is_free_for_the_next_run(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    ready = ctx.Event()
+    holder = ctx.Process(target=_hold_until_killed, args=(str(tmp_path), ready))
+    holder.start()
+    try:
+        assert ready.wait(timeout=20)
+        with pytest.raises(
+            OutputInUse,
+            match=rf"another run is writing to .*: run doomed \(pid {holder.pid} on ",
+        ):
+            OutputLock(str(tmp_path), "second").acquire()
+    finally:
+        os.kill(holder.pid, signal.SIGKILL)
+        holder.join(timeout=20)
+    assert holder.exitcode == -signal.SIGKILL
+    # its record is still in the file, but the kernel dropped its lock
+    assert json.loads((tmp_path / LOCK_NAME).read_text())["run"] == "doomed"
+    with OutputLock(str(tmp_path), "next"):
+        assert json.loads((tmp_path / LOCK_NAME).read_text())["run"] == "next"
+        with pytest.raises(OutputInUse, match="run next"):
+            OutputLock(str(tmp_path), "third").acquire()
+
+
+def test_a_file_uri_output_is_locked_at_its_path(tmp_path):
+    with OutputLock(f"file://{tmp_path}", "uri"):
+        assert json.loads((tmp_path / LOCK_NAME).read_text())["run"] == "uri"
+        with pytest.raises(OutputInUse, match="run uri"):
+            OutputLock(str(tmp_path), "plain").acquire()
+
+
+def test_a_live_holder_from_an_earlier_tracklink_is_refused(tmp_path):
+    """A record without the `lock` field was written by a tracklink that held
+    the folder by the file's existence: a live holder on this host, or any on
+    another host, keeps the folder; a dead one on this host does not."""
+    path = tmp_path / LOCK_NAME
+    live = {"pid": os.getppid(), "host": socket.gethostname(), "run": "old"}
+    for record in (live, {**live, "host": "elsewhere", "pid": _dead_pid()}):
+        path.write_text(json.dumps(record))
+        with pytest.raises(OutputInUse, match=r"run old .*if that run is gone, delete"):
+            OutputLock(str(tmp_path), "new").acquire()
+        assert json.loads(path.read_text()) == record
+    path.write_text(json.dumps({**live, "pid": _dead_pid()}))
+    with OutputLock(str(tmp_path), "new"):
+        assert json.loads(path.read_text())["run"] == "new"
 
 
 def test_a_run_killed_while_writing_leaves_every_table_at_its_previous_version(
