@@ -12,10 +12,11 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame, SparkSession
 
 from conf.config import Config
+from pipeline.recovery import recover
 from runtime.cache import JobCache
 from runtime.lock import OutputLock
 from runtime.progress import StageTimer
-from runtime.tracking import RunTracker
+from runtime.tracking import RunTracker, output_tag
 from storage.delta import DeltaStore
 
 
@@ -65,10 +66,11 @@ def _on_disk(df: DataFrame) -> DataFrame:
 def open_run(
     spark: SparkSession, cfg: Config, source: RunInput, output: str, mode: str
 ) -> Iterator[RunContext]:
-    """Hold the output's lock, open the MLflow run, and release every cached
-    DataFrame at the end, however the run ends."""
+    """Hold the output's lock, open the MLflow run, undo what a run that died
+    left (`pipeline.recovery`), and release every cached DataFrame at the end,
+    however the run ends."""
     timer = StageTimer(spark, cfg.progress.heartbeat_s)
-    store = DeltaStore(spark, output, cfg.output.delta_engine)
+    store = DeltaStore(spark, output, cfg.output.delta_engine, view="latest")
     name = f"{'resolve' if mode == 'full' else mode} {source.name}"
     with (
         OutputLock(output, name),
@@ -89,7 +91,9 @@ def open_run(
                 "input_format": source.format,
                 "config_hash": cfg.fingerprint(),
                 "delta_engine": store.engine_name,
+                "output": output_tag(output),
             }
         )
+        recover(store, tracker, timer.note)
         tracker.artifact_dict(cfg.to_dict(), "config.json")
         yield ctx

@@ -31,10 +31,12 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
     scored = stages.score(ctx, records, candidates, plan)
 
     with ctx.timer.stage("clustering"):
-        previous_version = store.version("clusters")
+        previous_version = store.finished_version("clusters")
         previous = None
         if previous_version is not None:
             previous = store.read("clusters").select("record_id", "cluster_id")
+        # From the last finished run's version, not the latest: a rollback's
+        # versions must not change the ids this run gives new clusters.
         generation = 0 if previous_version is None else previous_version + 1
         clustered = stages.stable_clusters(ctx, records, scored.pairs, previous, generation)
         assignments = clustered.assignments

@@ -26,6 +26,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from blocking import block_keys, block_size_caps, incremental_pairs, plausible_pairs
+from catalog.schema import CATALOG_COLUMNS, passthrough_columns
 from conf.config import Config
 from conf.errors import ConfigError, InputError
 from pipeline import stages
@@ -33,7 +34,7 @@ from pipeline.context import RunContext
 from pipeline.plan import plan_from_model
 from pipeline.result import ResolveResult
 from pipeline.tables import STATE_TABLES, align_to, clusters_rows, latest_model, with_run_id
-from pipeline.write import RunOutcome, TableWrite, finish, semantic_writes
+from pipeline.write import RunOutcome, TableWrite, finish, finish_unchanged, semantic_writes
 from storage.delta import DeltaStore
 
 
@@ -46,7 +47,7 @@ def check_incremental(cfg: Config, store: DeltaStore) -> None:
             "blocking.embedding.enabled: not supported by --mode incremental yet; "
             "run incremental with blocking.embedding.enabled=false or resolve in full"
         )
-    missing = [t for t in STATE_TABLES if store.version(t) is None]
+    missing = [t for t in (*STATE_TABLES, "runs") if store.version(t) is None]
     if missing:
         raise InputError(
             f"--mode incremental needs the tables of a full run in {store.root} "
@@ -59,15 +60,19 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
     validated = stages.read_and_validate(ctx)
     stored_records = store.read("records")
     normalised = stages.normalise_records(ctx, validated, like=stored_records.schema)
-    new_records = normalised.records
+    new_records, unchanged = _without_unchanged(ctx, normalised.records, stored_records)
+    quarantine = _not_yet_quarantined(ctx, validated.quarantine, store.read("quarantine"))
+    if new_records.isEmpty() and quarantine.isEmpty():
+        return finish_unchanged(ctx, validated, normalised, unchanged)
     new_ids = new_records.select("record_id")
     updated = [
         r.record_id for r in stored_records.select("record_id").join(new_ids, "record_id").collect()
     ]
     ctx.note(
-        "%s new records, %s updates of resolved records",
-        f"{normalised.count - len(updated):,}",
+        "%s new records, %s updates of resolved records, %s already resolved as given",
+        f"{normalised.count - unchanged - len(updated):,}",
         f"{len(updated):,}",
+        f"{unchanged:,}",
     )
     stale = F.broadcast(spark.createDataFrame([(u,) for u in updated], "record_id string"))
     all_records = stored_records.join(stale, "record_id", "left_anti").unionByName(new_records)
@@ -84,7 +89,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
             new_keys, old_keys, cfg.blocking.max_block_size, block_size_caps(cfg.blocking)
         )
         pairs = ctx.keep(plausible_pairs(pairs, all_records, cfg.blocking, plan.vectors))
-        candidates = stages.report_candidates(ctx, pairs, skew, normalised.count)
+        candidates = stages.report_candidates(ctx, pairs, skew, normalised.count - unchanged)
 
     scored = stages.score(ctx, all_records, candidates, plan, model)
 
@@ -94,7 +99,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         affected_old = _affected_clusters(ctx, previous, scored.pairs, stale)
         affected = affected_old.select("record_id").unionByName(new_ids).distinct()
         links = _stored_links(store, affected_old, stale).unionByName(_links(scored.pairs))
-        generation = store.version("clusters") + 1
+        generation = store.finished_version("clusters") + 1
         clustered = stages.stable_clusters(ctx, affected, links, affected_old, generation)
         assignments = clustered.assignments
         resolved = assignments.join(new_ids, "record_id", "left_semi").count()
@@ -111,6 +116,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
             f"{clusters[0]:,}",
             f"{clusters[1]:,}",
         )
+    resolved += unchanged
     stages.check_accounting(validated.rows_in, resolved, validated.quarantined)
 
     semantics = stages.semantics(ctx, all_records, merged)
@@ -135,7 +141,7 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
             "append",
             replace=(["record_id_l", "record_id_r"], updated),
         ),
-        TableWrite("quarantine", with_run_id(validated.quarantine, run_id), "append"),
+        TableWrite("quarantine", with_run_id(quarantine, run_id), "append"),
         TableWrite("cluster_events", with_run_id(clustered.events, run_id), "append"),
         TableWrite("records", new_records, "upsert", keys=["record_id"]),
         TableWrite("clusters", changed, "upsert", keys=["record_id"]),
@@ -154,6 +160,55 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         model_inputs=plan.report,
     )
     return finish(ctx, outcome, writes)
+
+
+def _as_given(df: DataFrame, columns: list[str]) -> DataFrame:
+    """`record_id` and the row as the input gave it, as one JSON text."""
+    return df.select(
+        "record_id",
+        F.to_json(
+            F.struct(*[F.col(f"`{c}`") for c in columns]), {"ignoreNullFields": "false"}
+        ).alias("_given"),
+    )
+
+
+def _without_unchanged(
+    ctx: RunContext, records: DataFrame, stored: DataFrame
+) -> tuple[DataFrame, int]:
+    """(the records that are new or changed, how many input records were
+    already resolved exactly as given). An input row equal to its stored record
+    in every input column is not an update: re-running an increment is then a
+    no-op rather than a rewrite that changes only `run_id`."""
+    given = [
+        c
+        for c in records.columns
+        if c in CATALOG_COLUMNS
+        or c in passthrough_columns(records.columns)
+        or c in ctx.cfg.input.embeddings
+    ]
+    same = (
+        _as_given(records, given)
+        .join(
+            _as_given(stored.join(records.select("record_id"), "record_id", "left_semi"), given),
+            ["record_id", "_given"],
+        )
+        .select("record_id")
+    )
+    changed = ctx.keep(records.join(same, "record_id", "left_anti"))
+    return changed, records.count() - changed.count()
+
+
+def _not_yet_quarantined(ctx: RunContext, quarantine: DataFrame, stored: DataFrame) -> DataFrame:
+    """The quarantined rows the `quarantine` table does not hold yet (same
+    reason, same raw row): an increment given twice adds its rows once."""
+    held = stored.select("reason", "raw")
+    return ctx.keep(
+        quarantine.join(
+            held,
+            (quarantine.reason == held.reason) & quarantine.raw.eqNullSafe(held.raw),
+            "left_anti",
+        )
+    )
 
 
 def _links(pairs: DataFrame) -> DataFrame:

@@ -8,11 +8,14 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from pipeline import stages
 from pipeline.context import RunContext
+from pipeline.fingerprint import input_fingerprint, same_content
 from pipeline.result import ResolveResult
 from pipeline.tables import TABLE_PROPERTIES, runs_row, with_run_id
+from runtime import faults
 from storage.delta import Commit
 
 
@@ -68,17 +71,62 @@ def run_metadata(ctx: RunContext, outcome: RunOutcome) -> dict[str, Any]:
         "clusters": outcome.clusters[0],
         "linked_pairs": outcome.scored.linked,
         "updated_records": outcome.updated_records,
+        "input_fingerprint": input_fingerprint(ctx.source.path),
     }
 
 
+def last_finished_run(ctx: RunContext) -> dict:
+    """The commit metadata of the last finished run ({} if none)."""
+    if ctx.store.latest_version("runs") is None:
+        return {}
+    return ctx.store.commits("runs")[0][1]
+
+
+def unchanged_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> set[str]:
+    """The tables a repeat of the last finished full run would write unchanged
+    (`pipeline.fingerprint`); none unless input, config and mode are the same."""
+    last = last_finished_run(ctx)
+    repeat = (
+        ctx.mode == "full"
+        and meta.get("input_fingerprint") is not None
+        and all(last.get(k) == meta.get(k) for k in ("input_fingerprint", "config_hash", "mode"))
+    )
+    if not repeat:
+        return set()
+    same = set()
+    for w in writes:
+        if ctx.store.latest_version(w.table) is None:
+            continue
+        stored = ctx.store.read(w.table)
+        if w.mode == "append":
+            if w.df.isEmpty():
+                same.add(w.table)
+                continue
+            stored = stored.filter(F.col("run_id") == last["run_id"])
+        if same_content(w.df, stored):
+            same.add(w.table)
+    ctx.note(
+        "the same input and config as run %s: %d of %d tables unchanged, not rewritten",
+        last["run_id"],
+        len(same),
+        len(writes),
+    )
+    return same
+
+
 def write_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> dict[str, Commit]:
-    """Every table's files first, then the commits: a run that dies while
-    writing files leaves every table at its previous version."""
+    """Every table's files first (the slow part), then the commits, each table
+    in turn; the run's commit point is its `runs` row, appended after them
+    (`finish`). Until then readers see the previous run's versions, and a run
+    that dies here is rolled back when the next one starts (`pipeline.recovery`)."""
     store = ctx.store
     commits: dict[str, Commit] = {}
     with ctx.timer.stage("write"):
-        staged = {w.table: store.stage(w.df, w.table) for w in writes if w.mode != "upsert"}
+        staged = {
+            w.table: store.stage(w.df, w.table, ctx.run_id) for w in writes if w.mode != "upsert"
+        }
         ctx.note("files written for %d tables; committing", len(staged))
+        faults.point("staged")
         for w in writes:
             if w.replace is not None and w.replace[1]:
                 store.delete_in(w.table, w.replace[0], w.replace[1], meta)
@@ -87,6 +135,7 @@ def write_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> dict[
             else:
                 props = TABLE_PROPERTIES.get(w.table)
                 commits[w.table] = store.commit(staged[w.table], w.mode, meta, props)
+            faults.point(f"committed {w.table}")
         for c in commits.values():
             ctx.note("%s -> version %d", c.path, c.version)
     return commits
@@ -96,7 +145,10 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
     """Write the tables, evaluate (with a truth column), then record the run: a
     `runs` row, MLflow metrics and tags. Returns the run's summary."""
     meta = run_metadata(ctx, outcome)
-    commits = write_tables(ctx, writes, meta)
+    same = unchanged_tables(ctx, writes, meta)
+    commits = write_tables(ctx, [w for w in writes if w.table not in same], meta)
+    for table in same:
+        commits[table] = Commit(table, ctx.store.path(table), ctx.store.latest_version(table))
     scores = stages.evaluate(ctx)
     validated, semantics = outcome.validated, outcome.semantics
     res = ResolveResult(
@@ -135,6 +187,12 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
         "scores": json.dumps(scores.as_dict() if scores else None),
         "model_inputs": json.dumps(outcome.model_inputs),
     }
+    if len(same) == len(writes):
+        ctx.note("every table already holds this result: nothing committed, no runs row")
+        res.report = None
+        ctx.tracker.metrics(res.metrics())
+        ctx.tracker.tags({"outcome": f"same as run {last_finished_run(ctx).get('run_id')}"})
+        return res
     runs = runs_row(ctx.spark, row)
     if ctx.store.version("runs") is not None:
         # An output an earlier tracklink wrote: its runs table keeps its columns.
@@ -146,8 +204,46 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
                 ", ".join(newer),
             )
             runs = runs.drop(*newer)
+    faults.point("before runs")
+    # The commit point: from here on readers see this run's tables.
     commits["runs"] = ctx.store.write(runs, "runs", "append", meta)
     res.report = stages.report(ctx)
     ctx.tracker.metrics(res.metrics())
     ctx.tracker.tags({f"delta_version_{k}": str(c.version) for k, c in commits.items()})
+    return res
+
+
+def finish_unchanged(
+    ctx: RunContext, validated: stages.Validated, normalised: stages.Normalised, unchanged: int
+) -> ResolveResult:
+    """An increment that brings nothing new: every row is resolved or
+    quarantined exactly as given already. No table is written (not even
+    `runs`), so the change data feed shows no change; MLflow records the run."""
+    stages.check_accounting(validated.rows_in, unchanged, validated.quarantined)
+    ctx.note(
+        "nothing new: %s rows already resolved and %s already quarantined as given; "
+        "no table written",
+        f"{unchanged:,}",
+        f"{validated.quarantined:,}",
+    )
+    clusters = stages.cluster_counts(ctx.store.read("clusters").select("record_id", "cluster_id"))
+    res = ResolveResult(
+        run_id=ctx.run_id,
+        output=ctx.store.root,
+        rows_in=validated.rows_in,
+        quarantined=validated.quarantined,
+        resolved=unchanged,
+        quarantine_reasons=validated.reasons,
+        parse_issues=normalised.issues,
+        candidate_pairs=0,
+        pairs_by_blocker={},
+        linked_pairs=0,
+        clusters=clusters[0],
+        multi_record_clusters=clusters[1],
+        seconds=dict(ctx.timer.seconds),
+        tracking_uri=ctx.tracker.tracking_uri,
+        mode=ctx.mode,
+    )
+    ctx.tracker.metrics(res.metrics())
+    ctx.tracker.tags({"outcome": "nothing new"})
     return res

@@ -9,6 +9,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from runtime import faults
+
 LOGGER_NAME = "tracklink"
 
 
@@ -40,6 +42,7 @@ class StageTimer:
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
+        faults.point(f"before {name}")
         self.log.info("%s ...", name)
         t0 = time.perf_counter()
         stop = threading.Event()

@@ -7,6 +7,7 @@ built from `conf.SparkConfig`, with Splink's similarity jar attached.
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
@@ -61,6 +62,33 @@ def active_session() -> SparkSession | None:
     return SparkSession.getActiveSession()
 
 
+CHECKPOINT_PREFIX = "tracklink-ckpt-"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def scratch_dir() -> str:
+    """A temporary checkpoint folder for this process, removed when it exits.
+    Its name holds the pid, so the folders of killed processes (no exit
+    handler ran) are removed by the next process that makes one."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        pid = name.removeprefix(CHECKPOINT_PREFIX).split("-")[0]
+        if name.startswith(CHECKPOINT_PREFIX) and pid.isdigit() and not _pid_alive(int(pid)):
+            shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    folder = tempfile.mkdtemp(prefix=f"{CHECKPOINT_PREFIX}{os.getpid()}-")
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 def build_local_session(cfg: SparkConfig) -> SparkSession:
     """A local session configured for tracklink (and for tests)."""
     check_java()
@@ -69,7 +97,7 @@ def build_local_session(cfg: SparkConfig) -> SparkSession:
     os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     if cfg.master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    checkpoint_dir = cfg.checkpoint_dir or tempfile.mkdtemp(prefix="tracklink-ckpt-")
+    checkpoint_dir = cfg.checkpoint_dir or scratch_dir()
     jars = [splink_jar()]
     extra_jars = cfg.conf.get("spark.jars")
     if extra_jars:
@@ -131,7 +159,7 @@ def get_spark(cfg: SparkConfig) -> SparkSession:
     for key, value in RUNTIME_SQL_CONF.items():
         spark.conf.set(key, value)
     if not spark.sparkContext.getCheckpointDir():
-        base = cfg.checkpoint_dir or tempfile.mkdtemp(prefix="tracklink-ckpt-")
+        base = cfg.checkpoint_dir or scratch_dir()
         spark.sparkContext.setCheckpointDir(os.path.join(base, "checkpoints"))
     return spark
 

@@ -44,6 +44,11 @@ def has_store(cfg: TrackingConfig, output_dir: str) -> bool:
     return (Path(output_dir).resolve() / "mlruns" / "mlflow.db").is_file()
 
 
+def output_tag(output_dir: str) -> str:
+    """The `output` tag of a run: which output folder it wrote."""
+    return output_dir if "://" in output_dir else str(Path(output_dir).resolve())
+
+
 class RunTracker:
     """A thin wrapper over one MLflow run; every call is a no-op when tracking is off."""
 
@@ -89,6 +94,26 @@ class RunTracker:
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._mlflow is not None:
             self._mlflow.end_run(status="FAILED" if exc_type else "FINISHED")
+
+    def mark_abandoned_runs(self) -> list[str]:
+        """Mark KILLED the runs of this output's resolve jobs that are still
+        RUNNING in the store: their process died (the caller holds the output's
+        lock, so none of them is alive). Returns their ids."""
+        if self._mlflow is None:
+            return []
+        from mlflow.tracking import MlflowClient
+
+        client = MlflowClient()
+        experiment = self._mlflow.get_experiment_by_name(self.cfg.experiment)
+        output = output_tag(self.output_dir).replace("'", "\\'")
+        runs = client.search_runs(
+            [experiment.experiment_id],
+            filter_string=f"attributes.status = 'RUNNING' and tags.output = '{output}'",
+        )
+        abandoned = [r.info.run_id for r in runs if r.info.run_id != self.run_id]
+        for run_id in abandoned:
+            client.set_terminated(run_id, status="KILLED")
+        return abandoned
 
     def params(self, tree: dict[str, Any]) -> None:
         if self._mlflow is not None:

@@ -30,9 +30,11 @@ from pyspark.sql.types import StructField, StructType
 
 from conf.errors import InputError
 from runtime.spark import session_has_delta
-from storage.versions import commit_metadata
+from storage.versions import RUNS_TABLE, commit_metadata, committed_versions
 
 WriteMode = Literal["append", "overwrite"]
+# Staged folders are named `<run id>--<random>`; older outputs used a timestamp.
+STAGE_SEP = "--"
 Engine = Literal["auto", "spark", "delta-rs"]
 
 
@@ -58,6 +60,10 @@ def is_delta_table(path: str) -> bool:
         return DeltaTable.is_deltatable(path)
     except Exception:  # noqa: BLE001 - an unreadable location is simply not a table
         return False
+
+
+def _filesystem(path: str) -> tuple[pafs.FileSystem, str]:
+    return pafs.FileSystem.from_uri(os.path.abspath(path) if "://" not in path else path)
 
 
 def _nullable(schema: StructType) -> StructType:
@@ -104,7 +110,7 @@ class SparkDeltaEngine:
         writer.save(path)
         return self.version(path)  # type: ignore[return-value]
 
-    def stage(self, df, path):
+    def stage(self, df, path, tag):
         # delta-spark writes and commits in one step; staging only defers it.
         return df
 
@@ -141,6 +147,23 @@ class SparkDeltaEngine:
             .whenNotMatchedInsertAll()
             .execute()
         )
+        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        return self.version(path)
+
+    def commits(self, path):
+        from delta.tables import DeltaTable
+
+        rows = DeltaTable.forPath(self.spark, path).history().select("version", "userMetadata")
+        return [
+            (r["version"], commit_metadata({"userMetadata": r["userMetadata"]}))
+            for r in rows.collect()
+        ]
+
+    def restore(self, path, version, metadata):
+        from delta.tables import DeltaTable
+
+        self._with_metadata(metadata)
+        DeltaTable.forPath(self.spark, path).restoreToVersion(version)
         self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
         return self.version(path)
 
@@ -204,7 +227,7 @@ class RustDeltaEngine:
     def _written_files(self, path: str, folder: str) -> list[Any]:
         from deltalake.transaction import AddAction
 
-        fs, root = pafs.FileSystem.from_uri(os.path.abspath(path) if "://" not in path else path)
+        fs, root = _filesystem(path)
         infos = fs.get_file_info(pafs.FileSelector(f"{root}/{folder}", recursive=True))
         actions = []
         for info in infos:
@@ -228,9 +251,11 @@ class RustDeltaEngine:
             )
         return actions
 
-    def stage(self, df, path):
-        """Write the Parquet files of a future version; nothing is visible until commit."""
-        folder = f"{self.DATA_DIR}/{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:12]}"
+    def stage(self, df, path, tag):
+        """Write the Parquet files of a future version; nothing is visible until
+        commit. The folder's name starts with `tag` (the run id), so that the
+        files of a run that never committed can be found and removed."""
+        folder = f"{self.DATA_DIR}/{tag}{STAGE_SEP}{uuid.uuid4().hex[:12]}"
         df.write.mode("errorifexists").parquet(os.path.join(path, folder))
         actions = self._written_files(path, folder)
         return actions, to_arrow_schema(_nullable(df.schema))
@@ -256,7 +281,8 @@ class RustDeltaEngine:
         return DeltaTable(path).version()
 
     def write(self, df, path, mode, metadata, properties):
-        return self.commit(self.stage(df, path), path, mode, metadata, properties)
+        staged = self.stage(df, path, metadata.get("run_id", "write"))
+        return self.commit(staged, path, mode, metadata, properties)
 
     def read(self, path, version):
         from deltalake import DeltaTable
@@ -309,6 +335,26 @@ class RustDeltaEngine:
         )
         return DeltaTable(path).version()
 
+    def commits(self, path):
+        from deltalake import DeltaTable
+
+        return [(c["version"], commit_metadata(c)) for c in DeltaTable(path).history()]
+
+    def restore(self, path, version, metadata):
+        from deltalake import DeltaTable
+
+        DeltaTable(path).restore(version, commit_properties=self._commit_properties(metadata))
+        return DeltaTable(path).version()
+
+    def staged_folders(self, path):
+        fs, root = _filesystem(path)
+        selector = pafs.FileSelector(f"{root}/{self.DATA_DIR}", allow_not_found=True)
+        return [
+            (info.base_name.split(STAGE_SEP)[0], info.path)
+            for info in fs.get_file_info(selector)
+            if info.type == pafs.FileType.Directory and STAGE_SEP in info.base_name
+        ]
+
     def delete_in(self, path, columns, values, metadata):
         from deltalake import DeltaTable
 
@@ -328,12 +374,28 @@ def make_engine(spark: SparkSession, engine: Engine = "auto") -> _Engine:
 
 
 class DeltaStore:
-    """The Delta tables of one output folder: write, read (any version), version."""
+    """The Delta tables of one output folder: write, read (any version), version.
 
-    def __init__(self, spark: SparkSession, root: str, engine: Engine = "auto") -> None:
+    A run commits each table in turn and then appends its row to `runs`; that
+    last commit is the run's commit point. Readers (`view="committed"`, the
+    default) therefore read each table at the version the `runs` table
+    records, so they see every table of a finished run or none of a run that
+    is still committing or died. A run itself (`view="latest"`) reads and
+    writes the latest versions, after `pipeline.recovery` rolled back the
+    commits of any run that died."""
+
+    def __init__(
+        self,
+        spark: SparkSession,
+        root: str,
+        engine: Engine = "auto",
+        view: Literal["committed", "latest"] = "committed",
+    ) -> None:
         self.spark = spark
         self.root = root
+        self.view = view
         self._engine = make_engine(spark, engine)
+        self._committed: dict[str, int] | None = None
 
     @property
     def engine_name(self) -> str:
@@ -355,11 +417,10 @@ class DeltaStore:
         version = self._engine.write(df, path, mode, metadata or {}, properties or {})
         return Commit(table, path, version)
 
-    def stage(self, df: DataFrame, table: str) -> Staged:
+    def stage(self, df: DataFrame, table: str, run_id: str) -> Staged:
         """Write `df`'s files for a later `commit`: the slow part of a write, done
-        for every table of a run before any of them commits, so that a run that
-        dies while writing leaves all its tables at their previous versions."""
-        return Staged(table, self._engine.stage(df, self.path(table)))
+        for every table of a run before any of them commits."""
+        return Staged(table, self._engine.stage(df, self.path(table), run_id))
 
     def commit(
         self,
@@ -392,13 +453,84 @@ class DeltaStore:
         return Commit(table, path, self._engine.delete_in(path, columns, values, metadata or {}))
 
     def read(self, table: str, version: int | None = None) -> DataFrame:
+        """`table` at `version`; by default at its committed version (see the class)."""
         path = self.path(table)
-        if self._engine.version(path) is None:
+        if version is None:
+            version = self.version(table)
+            if version is None:
+                raise InputError(f"no Delta table at {path} (or no run finished writing it)")
+        elif self._engine.version(path) is None:
             raise InputError(f"no Delta table at {path}")
         return self._engine.read(path, version)
 
     def version(self, table: str) -> int | None:
+        """The version a reader sees: the committed one, or the latest with `view="latest"`."""
+        latest = self._engine.version(self.path(table))
+        if latest is None or self.view == "latest" or table == RUNS_TABLE:
+            return latest
+        committed = self.committed_versions()
+        if table in committed:
+            return committed[table]
+        if not committed and self._written_by_a_run(table):
+            return None  # the first run into this output has not finished
+        return latest
+
+    def _written_by_a_run(self, table: str) -> bool:
+        return "run_id" in self.commits(table)[0][1]
+
+    def finished_version(self, table: str) -> int | None:
+        """The version of `table` the last finished run recorded (the latest
+        for a table no run recorded)."""
+        latest = self._engine.version(self.path(table))
+        return None if latest is None else self.committed_versions().get(table, latest)
+
+    def latest_version(self, table: str) -> int | None:
         return self._engine.version(self.path(table))
+
+    def committed_versions(self) -> dict[str, int]:
+        """Each table's version as the last finished run left it (the `runs`
+        table records them): what readers see while a run commits, or after
+        one died half-way."""
+        if self._committed is None:
+            if self._engine.version(self.path(RUNS_TABLE)) is None:
+                self._committed = {}
+            else:
+                runs = self._engine.read(self.path(RUNS_TABLE), None)
+                self._committed = committed_versions(
+                    r["table_versions"] for r in runs.select("table_versions").collect()
+                )
+        return self._committed
+
+    def committed_run_ids(self) -> set[str]:
+        if self._engine.version(self.path(RUNS_TABLE)) is None:
+            return set()
+        runs = self._engine.read(self.path(RUNS_TABLE), None)
+        return {r["run_id"] for r in runs.select("run_id").collect()}
+
+    def commits(self, table: str) -> list[tuple[int, dict]]:
+        """(version, tracklink's commit metadata) of every version, newest first."""
+        rows = self._engine.commits(self.path(table))
+        return sorted(rows, key=lambda r: r[0], reverse=True)
+
+    def restore(self, table: str, version: int, metadata: dict[str, Any]) -> Commit:
+        """A new version of `table` equal to `version` (Delta RESTORE)."""
+        path = self.path(table)
+        return Commit(table, path, self._engine.restore(path, version, metadata))
+
+    def drop(self, table: str) -> None:
+        """Remove `table` whole: for a table no finished run ever committed."""
+        fs, root = _filesystem(self.path(table))
+        fs.delete_dir(root)
+
+    def staged_folders(self, table: str) -> list[tuple[str, str]]:
+        """(run id, folder) of every folder of staged files in `table`."""
+        if not isinstance(self._engine, RustDeltaEngine):
+            return []
+        return self._engine.staged_folders(self.path(table))
+
+    def remove_folder(self, folder: str) -> None:
+        fs, _ = _filesystem(self.root)
+        fs.delete_dir(folder)
 
     def run_that_wrote(self, table: str, version: int | None = None) -> str | None:
         """The run id in the commit metadata of `table`'s `version` (default latest)."""

@@ -16,7 +16,7 @@ def _df(spark, rows):
 
 
 def test_each_write_is_a_new_version_and_old_versions_stay_readable(spark, tmp_path):
-    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     first = store.write(_df(spark, [("1", "a", 0.5, ["x"])]), "clusters", metadata={"run_id": "r1"})
     second = store.write(
         _df(spark, [("1", "b", 0.7, []), ("2", "b", None, None)]),
@@ -29,7 +29,7 @@ def test_each_write_is_a_new_version_and_old_versions_stay_readable(spark, tmp_p
 
 
 def test_tables_are_plain_delta_readable_without_spark(spark, tmp_path):
-    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     store.write(_df(spark, [("1", "a", 0.5, ["x", "y"])]), "pairs", metadata={"run_id": "r1"})
     table = DeltaTable(str(tmp_path / "pairs"))
     data = table.to_pandas()
@@ -42,7 +42,7 @@ def test_tables_are_plain_delta_readable_without_spark(spark, tmp_path):
 
 
 def test_append_mode_adds_rows(spark, tmp_path):
-    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     store.write(_df(spark, [("1", "a", 0.1, None)]), "runs", mode="append")
     store.write(_df(spark, [("2", "b", 0.2, None)]), "runs", mode="append")
     assert store.read("runs").count() == 2
@@ -51,7 +51,7 @@ def test_append_mode_adds_rows(spark, tmp_path):
 def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(
     spark, tmp_path, monkeypatch
 ):
-    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     store.write(_df(spark, [("1", "a", 0.5, None)]), "clusters")
 
     def boom(self, path, folder):
@@ -62,12 +62,15 @@ def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(
         store.write(_df(spark, [("9", "z", 0.1, None)] * 3), "clusters")
     assert store.version("clusters") == 0
     assert [
-        r.record_id for r in DeltaStore(spark, str(tmp_path), "delta-rs").read("clusters").collect()
+        r.record_id
+        for r in DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
+        .read("clusters")
+        .collect()
     ] == ["1"]
 
 
 def test_empty_dataframe_makes_an_empty_table(spark, tmp_path):
-    store = DeltaStore(spark, str(tmp_path), "delta-rs")
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     store.write(_df(spark, []), "quarantine")
     assert store.read("quarantine").count() == 0
     assert DeltaTable(str(tmp_path / "quarantine")).to_pandas().empty
@@ -75,8 +78,54 @@ def test_empty_dataframe_makes_an_empty_table(spark, tmp_path):
 
 def test_reading_a_missing_table_is_an_input_error(spark, tmp_path):
     with pytest.raises(InputError, match="no Delta table"):
-        DeltaStore(spark, str(tmp_path), "delta-rs").read("nothing")
+        DeltaStore(spark, str(tmp_path), "delta-rs", view="latest").read("nothing")
 
 
 def test_auto_engine_is_delta_rs_without_the_jars(spark, tmp_path):
     assert DeltaStore(spark, str(tmp_path)).engine_name == "delta-rs"
+
+
+def _runs_row(spark, run_id, versions):
+    import json
+
+    return spark.createDataFrame(
+        [(run_id, json.dumps(versions))], "run_id string, table_versions string"
+    )
+
+
+def test_readers_see_the_versions_the_last_finished_run_recorded(spark, tmp_path):
+    writer = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
+    writer.write(_df(spark, [("1", "a", 0.5, ["x"])]), "clusters", metadata={"run_id": "r1"})
+    reader = DeltaStore(spark, str(tmp_path), "delta-rs")
+    with pytest.raises(InputError, match="no run finished"):
+        reader.read("clusters")  # the first run has not appended its runs row yet
+    writer.write(_runs_row(spark, "r1", {"clusters": 0}), "runs", "append", {"run_id": "r1"})
+    # r2 commits clusters but dies before its runs row
+    writer.write(_df(spark, [("1", "b", 0.7, [])]), "clusters", metadata={"run_id": "r2"})
+    reader = DeltaStore(spark, str(tmp_path), "delta-rs")
+    assert reader.version("clusters") == 0
+    assert [r.cluster_id for r in reader.read("clusters").collect()] == ["a"]
+    assert [r.cluster_id for r in writer.read("clusters").collect()] == ["b"]
+
+
+def test_recovery_rolls_back_versions_of_runs_that_never_finished(spark, tmp_path):
+    from pipeline.recovery import roll_back_unfinished
+
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
+    store.write(_df(spark, [("1", "a", 0.5, ["x"])]), "clusters", metadata={"run_id": "r1"})
+    store.write(_df(spark, [("1", "p", 0.5, ["x"])]), "pairs", metadata={"run_id": "r1"})
+    store.write(
+        _runs_row(spark, "r1", {"clusters": 0, "pairs": 0}), "runs", "append", {"run_id": "r1"}
+    )
+    store.write(_df(spark, [("9", "b", 0.7, [])]), "clusters", metadata={"run_id": "r2"})
+    store.write(_df(spark, [("9", "w", 0.7, [])]), "works", metadata={"run_id": "r2"})
+    notes = []
+    changed = roll_back_unfinished(store, lambda *a: notes.append(a[0] % a[1:]))
+    assert changed == {"clusters": 0, "works": None}
+    assert [r.cluster_id for r in store.read("clusters").collect()] == ["a"]
+    assert store.latest_version("clusters") == 2  # a RESTORE is a new version
+    assert store.latest_version("works") is None  # no finished run wrote it: removed
+    assert store.latest_version("pairs") == 0
+    assert any("rolled back to version 0" in n for n in notes)
+    # a second recovery finds nothing to do: the restore is not mistaken for a dead run
+    assert roll_back_unfinished(store, notes.append) == {}

@@ -102,9 +102,29 @@ def copy_of_resolved(resolved, tmp_path):
     return out
 
 
-def test_a_second_run_adds_table_versions_and_a_runs_row(small_catalog, copy_of_resolved):
+def test_the_same_run_again_commits_nothing(small_catalog, copy_of_resolved):
     resolved = copy_of_resolved
+    tables = [
+        "clusters",
+        "pairs",
+        "quarantine",
+        "cluster_events",
+        "records",
+        "model",
+        "works",
+        "runs",
+    ]
+    before = {t: DeltaTable(f"{resolved}/{t}").version() for t in tables}
     argv = ["--input", small_catalog, "--output", resolved, "--set", "spark.shuffle_partitions=2"]
+    assert resolve_job.main(argv) == 0
+    assert {t: DeltaTable(f"{resolved}/{t}").version() for t in tables} == before
+
+
+def test_a_second_run_adds_table_versions_and_a_runs_row(small_catalog, copy_of_resolved, tmp_path):
+    resolved = copy_of_resolved
+    # The same rows from a file written again: a new input, so a new run.
+    again = shutil.copytree(small_catalog, tmp_path / "again.parquet")
+    argv = ["--input", str(again), "--output", resolved, "--set", "spark.shuffle_partitions=2"]
     assert resolve_job.main(argv) == 0
     assert DeltaTable(f"{resolved}/clusters").version() == 1
     assert len(DeltaTable(f"{resolved}/runs").to_pandas()) == 2
