@@ -9,6 +9,7 @@ from catalog.readers import check_input_config
 from conf.config import Config, with_input_format
 from conf.errors import ConfigError
 from linkage.registry import with_running_model
+from linkage.stored_model import VECTOR_NAME
 from pipeline.context import RunInput, open_run
 from pipeline.full import resolve_full
 from pipeline.incremental import check_incremental, resolve_incremental
@@ -30,6 +31,13 @@ def check_config(cfg: Config) -> None:
 
     check_blocking(cfg.blocking, cfg.input.embeddings)
     check_input_config(cfg.input)
+    for name in cfg.input.embeddings:
+        if not VECTOR_NAME.fullmatch(name):
+            # The stored model names it, and a stored name is checked like this on load.
+            raise ConfigError(
+                f"bad config: input.embeddings: {name!r}: a vector column's name may hold "
+                "letters, digits, '_', '-' and spaces only (rename the column)"
+            )
     embedding = cfg.blocking.embedding
     if embedding.enabled and embedding.encoder == "minilm":
         from embeddings.minilm import require

@@ -14,7 +14,8 @@
 * `works`, `video_links`, `relationships`: the semantic layer (`linkage.works`,
   `linkage.videos`), rewritten by every run.
 * `records`, `block_keys`, `model`: what an incremental run reads instead of
-  recomputing old records.
+  recomputing old records. `model` keeps the trained Splink model as data
+  (`linkage.stored_model`), never its SQL.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from pyspark.sql.types import StructType
 from catalog.schema import passthrough_columns
 from conf.config import Config
 from conf.errors import InputError
+from linkage.stored_model import load_model, stored_model
 
 # What an incremental run reads; a full run must have written each of them.
 STATE_TABLES = ("clusters", "pairs", "records", "block_keys", "model")
@@ -73,20 +75,37 @@ def clusters_rows(records: DataFrame, assignments: DataFrame, run_id: str) -> Da
 
 def model_row(spark: SparkSession, run_id: str, cfg: Config, model_json: dict) -> DataFrame:
     """The trained Splink model, kept with the tables it produced: an incremental
-    run scores new records with exactly this model."""
+    run scores new records with exactly this model. Kept as data, not as
+    Splink's JSON: `splink_model` holds `linkage.stored_model`'s form (which
+    comparisons, their parameters, each level's label and probabilities, the
+    prior), from which a later run builds the SQL with its own code."""
+    stored = stored_model(model_json)
+    # Refused now rather than by the next incremental run.
+    load_model(stored)
     row = {
         "run_id": run_id,
         "created_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config_hash": cfg.fingerprint(),
-        "splink_model": json.dumps(model_json),
+        "splink_model": json.dumps(stored),
     }
     return spark.createDataFrame([row], MODEL_SCHEMA)
 
 
 def latest_model(runs_model: DataFrame) -> dict:
-    """The newest Splink model in a `model` table."""
+    """The newest model in a `model` table, as Splink settings whose SQL this
+    code builds (`linkage.stored_model.load_model`): no SQL read from the
+    table is run. A model stored before that form (Splink's JSON) gives only
+    its labels and numbers; stored data this code does not build is refused."""
     row = runs_model.orderBy(F.desc("created_at")).limit(1).collect()
-    return json.loads(row[0]["splink_model"])
+    if not row:
+        raise InputError("the model table is empty; run a full tracklink resolve first")
+    try:
+        data = json.loads(row[0]["splink_model"])
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            f"the stored model is not JSON ({exc}); run a full tracklink resolve"
+        ) from exc
+    return load_model(data)
 
 
 def runs_row(spark: SparkSession, row: dict) -> DataFrame:

@@ -202,3 +202,10 @@ def test_the_weights_of_what_is_switched_off_are_not_checked(tmp_path):
             ],
         )
     )
+
+
+def test_a_vector_column_name_the_stored_model_could_not_hold_is_refused():
+    from pipeline.run import check_config
+
+    with pytest.raises(ConfigError, match=r"input.embeddings: 'audio\.vec'"):
+        check_config(load_config(None, ["input.embeddings=[audio.vec]"]))
