@@ -61,11 +61,20 @@ def stored_model(model_json: dict[str, Any]) -> dict[str, Any]:
     comparisons = _list(model_json, "comparisons", "the model")
     return {
         "model_format": MODEL_FORMAT,
-        "probability_two_random_records_match": model_json.get(
-            "probability_two_random_records_match"
+        "probability_two_random_records_match": _rounded(
+            model_json.get("probability_two_random_records_match")
         ),
         "comparisons": [_described(_dict(c, "a comparison")) for c in comparisons],
     }
+
+
+def _rounded(value: Any) -> Any:
+    """A probability to 12 significant digits: training the same model again
+    differs in the last bits (summation order), and a rerun should store the
+    same model (`pipeline.fingerprint`)."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    return value
 
 
 def _described(comparison: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +102,7 @@ def _described(comparison: dict[str, Any]) -> dict[str, Any]:
                 "label": label,
                 "comparison_vector_value": value,
                 **{
-                    key: lvl[key]
+                    key: _rounded(lvl[key])
                     for key in ("m_probability", "u_probability", "fix_m_probability")
                     if key in lvl and not lvl.get("is_null_level")
                 },

@@ -13,8 +13,9 @@ from __future__ import annotations
 import hashlib
 import os
 
-from pyspark.sql import DataFrame
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, DoubleType, FloatType
 
 from storage.delta import is_delta_table
 
@@ -44,10 +45,26 @@ def input_fingerprint(source: str) -> str | None:
     return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:24]
 
 
+# Decimals a digest keeps of a floating-point value: scoring the same pairs
+# again differs in the last bits (summation order), not in what they mean.
+DIGITS = 9
+
+
+def _settled(df: DataFrame, name: str) -> Column:
+    col = F.col(f"`{name}`")
+    kind = df.schema[name].dataType
+    if isinstance(kind, (DoubleType, FloatType)):
+        return F.round(col, DIGITS).alias(name)
+    if isinstance(kind, ArrayType) and isinstance(kind.elementType, (DoubleType, FloatType)):
+        return F.transform(col, lambda x: F.round(x, DIGITS)).alias(name)
+    return col
+
+
 def content_digest(df: DataFrame) -> tuple[int, str]:
-    """(rows, an order-free digest of every row but its run columns)."""
+    """(rows, an order-free digest of every row but its run columns, floats
+    to `DIGITS` decimals)."""
     cols = [c for c in df.columns if c not in RUN_COLUMNS]
-    row_hash = F.xxhash64(F.to_json(F.struct(*[F.col(f"`{c}`") for c in cols])))
+    row_hash = F.xxhash64(F.to_json(F.struct(*[_settled(df, c) for c in cols])))
     out = df.agg(
         F.count(F.lit(1)).alias("n"), F.sum(row_hash.cast("decimal(38,0)")).alias("h")
     ).collect()[0]
