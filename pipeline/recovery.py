@@ -78,8 +78,6 @@ def remove_unfinished_files(store: DeltaStore, current_run: str, note: Callable[
     finished = store.committed_run_ids()
     removed = 0
     for table in RUN_TABLES:
-        if store.latest_version(table) is None:
-            continue
         folders = [
             (run, folder)
             for run, folder in store.staged_folders(table)
@@ -87,8 +85,11 @@ def remove_unfinished_files(store: DeltaStore, current_run: str, note: Callable[
         ]
         if not folders:
             continue
-        # A guard: never a folder the table's current version reads from.
-        live = "\n".join(DeltaTable(store.path(table)).file_uris())
+        # A guard: never a folder the table's current version reads from
+        # (a table a dead run staged but never created has no version).
+        live = ""
+        if store.latest_version(table) is not None:
+            live = "\n".join(DeltaTable(store.path(table)).file_uris())
         for _, folder in folders:
             if folder.rstrip("/") + "/" not in live:
                 store.remove_folder(folder)
