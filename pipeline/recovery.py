@@ -36,10 +36,13 @@ RUN_TABLES = (
 )
 
 
-def roll_back_unfinished(store: DeltaStore, note: Callable[..., None]) -> dict[str, int | None]:
+def roll_back_unfinished(
+    store: DeltaStore, note: Callable[..., None], finished: set[str] | None = None
+) -> dict[str, int | None]:
     """Restore every table to its last finished run's state; returns
-    table -> the version restored to (None: removed) for each table changed."""
-    finished = store.committed_run_ids()
+    table -> the version restored to (None: removed) for each table changed.
+    `finished`: the run ids in `runs` (read when not given)."""
+    finished = store.committed_run_ids() if finished is None else finished
     changed: dict[str, int | None] = {}
     for table in RUN_TABLES:
         if store.latest_version(table) is None:
@@ -71,11 +74,12 @@ def roll_back_unfinished(store: DeltaStore, note: Callable[..., None]) -> dict[s
     return changed
 
 
-def remove_unfinished_files(store: DeltaStore, current_run: str, note: Callable[..., None]) -> int:
+def remove_unfinished_files(
+    store: DeltaStore, current_run: str, finished: set[str], note: Callable[..., None]
+) -> int:
     """Delete staged folders of runs that never finished; returns how many."""
     from deltalake import DeltaTable
 
-    finished = store.committed_run_ids()
     removed = 0
     for table in RUN_TABLES:
         folders = [
@@ -101,8 +105,9 @@ def remove_unfinished_files(store: DeltaStore, current_run: str, note: Callable[
 
 def recover(store: DeltaStore, tracker: RunTracker, note: Callable[..., None]) -> None:
     """Everything above, logged; a no-op on an output whose last run finished."""
-    roll_back_unfinished(store, note)
-    remove_unfinished_files(store, tracker.run_id, note)
+    finished = store.committed_run_ids()
+    roll_back_unfinished(store, note, finished)
+    remove_unfinished_files(store, tracker.run_id, finished, note)
     killed = tracker.mark_abandoned_runs()
     if killed:
         note("MLflow run(s) left running by a killed process marked KILLED: %s", ", ".join(killed))

@@ -53,7 +53,8 @@ _KIND = "flock"
 _NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid runs on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -165,7 +166,7 @@ class OutputLock:
         pid = record.get("pid")
         if record.get("host") != socket.gethostname():
             return True
-        return isinstance(pid, int) and pid != os.getpid() and _alive(pid)
+        return isinstance(pid, int) and pid != os.getpid() and pid_alive(pid)
 
     @staticmethod
     def _holder_of(fd: int) -> dict:

@@ -19,6 +19,7 @@ from pyspark.sql import SparkSession
 
 from conf.config import SparkConfig
 from conf.errors import EnvironmentProblem
+from runtime.lock import pid_alive
 
 MIN_JAVA = 17
 
@@ -65,16 +66,6 @@ def active_session() -> SparkSession | None:
 CHECKPOINT_PREFIX = "tracklink-ckpt-"
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def scratch_dir() -> str:
     """A temporary checkpoint folder for this process, removed when it exits.
     Its name holds the pid, so the folders of killed processes (no exit
@@ -82,7 +73,7 @@ def scratch_dir() -> str:
     base = tempfile.gettempdir()
     for name in os.listdir(base):
         pid = name.removeprefix(CHECKPOINT_PREFIX).split("-")[0]
-        if name.startswith(CHECKPOINT_PREFIX) and pid.isdigit() and not _pid_alive(int(pid)):
+        if name.startswith(CHECKPOINT_PREFIX) and pid.isdigit() and not pid_alive(int(pid)):
             shutil.rmtree(os.path.join(base, name), ignore_errors=True)
     folder = tempfile.mkdtemp(prefix=f"{CHECKPOINT_PREFIX}{os.getpid()}-")
     atexit.register(shutil.rmtree, folder, ignore_errors=True)

@@ -47,18 +47,8 @@ INCREMENTAL_STAGES = (
     "merge",
     "write",
 )
-FULL_TABLES = (
-    "clusters",
-    "pairs",
-    "quarantine",
-    "cluster_events",
-    "records",
-    "block_keys",
-    "model",
-    "works",
-    "video_links",
-    "relationships",
-)
+# A full run commits its tables in this order.
+FULL_TABLES = RUN_TABLES
 INCREMENTAL_TABLES = (
     "block_keys",
     "pairs",
