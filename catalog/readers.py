@@ -1,5 +1,10 @@
 """Read an input into the catalog schema: every catalog column present, as text.
 
+An input is a local path, a URI Spark reads through its own file systems
+(`dbfs:/`, `s3://`, `abfss://`, `gs://`, a Unity Catalog volume `/Volumes/...`)
+or a table name (`tracks`, `schema.tracks`, `catalog.schema.tracks`) read
+through the session's catalog (`classify_input`).
+
 Values stay raw here (parsing is normalisation's job); only the column names
 are mapped (`input.columns`: role -> the catalogue's column). A missing path
 or table, an unreadable file, a mapped column that is not there or missing
@@ -12,6 +17,10 @@ import codecs
 import csv
 import os
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+from urllib.parse import urlparse
 
 import pandas as pd
 from pyspark.errors import AnalysisException
@@ -51,36 +60,147 @@ def check_input_config(cfg: InputConfig) -> None:
         raise ConfigError(f"bad config: input.columns: {', '.join(twice)} mapped to two roles")
 
 
-def _is_local(path: str) -> bool:
-    return "://" not in path and not path.startswith("dbfs:") or path.startswith("file://")
+# What an input names: a metastore / Unity Catalog table, a path on this
+# machine (a `file:` URI included), or a location Spark reaches through its
+# own file systems and credentials (dbfs:/, s3://, abfss://, gs://, hdfs://,
+# and /Volumes/..., which looks local but is a Unity Catalog volume that the
+# cluster's file system serves; on Databricks it is also FUSE-mounted).
+InputKind = Literal["table", "local", "uri"]
+
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+_WHERE = {
+    "dbfs": "DBFS",
+    "s3": "S3",
+    "s3a": "S3",
+    "s3n": "S3",
+    "abfs": "Azure Data Lake",
+    "abfss": "Azure Data Lake",
+    "wasb": "Azure Blob storage",
+    "wasbs": "Azure Blob storage",
+    "gs": "Google Cloud Storage",
+    "hdfs": "HDFS",
+}
+# One to three dot-separated identifiers (`t`, `schema.t`, `catalog.schema.t`),
+# each plain or backquoted (`my-catalog`.music.tracks).
+_PART = r"(?:[A-Za-z_][A-Za-z0-9_]*|`[^`]+`)"
+_TABLE_NAME = re.compile(rf"^{_PART}(?:\.{_PART}){{0,2}}$")
 
 
-# A metastore table: `name`, `schema.name` or `catalog.schema.name`, no path separators.
-_TABLE_NAME = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_`][\w`]*){0,2}$")
+@dataclass(frozen=True)
+class InputSource:
+    """How an input is reached: `location` is what Spark (or, for a local
+    path, Python) reads; `where` names the storage for messages."""
+
+    kind: InputKind
+    location: str
+    where: str
+
+
+def classify_input(source: str, exists: Callable[[str], bool] = os.path.exists) -> InputSource:
+    """An input's kind, from its text alone (and, for a bare name, whether a
+    local file of that name exists: `tracks.parquet` on disk is a file, not a
+    table). Pure: no session, no network."""
+    if source.startswith("file:"):
+        return InputSource("local", urlparse(source).path or source.removeprefix("file:"), "local")
+    scheme = _SCHEME.match(source)
+    if scheme:
+        name = scheme.group(1).lower()
+        rest = source[scheme.end() :].lstrip("/")
+        if name == "dbfs" and rest.startswith("Volumes/"):
+            return InputSource("uri", source, "Unity Catalog volume")
+        return InputSource("uri", source, _WHERE.get(name, name))
+    if source.startswith("/Volumes/"):
+        return InputSource("uri", source, "Unity Catalog volume")
+    if _TABLE_NAME.match(source) and not exists(source):
+        return InputSource("table", source, "table")
+    return InputSource("local", source, "local")
 
 
 def is_table_name(source: str) -> bool:
     """True for `main.music.tracks`, not for a path such as `tracks.parquet`
     that exists on disk."""
-    return bool(_TABLE_NAME.match(source)) and not os.path.exists(source)
+    return classify_input(source).kind == "table"
 
 
-def _check_exists(path: str) -> None:
-    local = path.removeprefix("file://")
-    if _is_local(path) and not os.path.exists(local):
-        raise InputError(f"input not found: {path}")
+def _java_message(exc: Exception) -> str:
+    """The Java exception's own line out of a Py4J error ("...: No FileSystem for scheme "s3"")."""
+    lines = [line.strip().lstrip(": ") for line in str(exc).splitlines() if line.strip()]
+    java = next((line for line in lines if "Exception" in line), None)
+    return java or (lines[0] if lines else type(exc).__name__)
+
+
+def _hadoop_fs(spark: SparkSession, uri: str):
+    """(file system, path) for a URI through the session's Hadoop
+    configuration, or None where the driver has no JVM to ask (Spark
+    Connect, Databricks shared access mode)."""
+    try:
+        jvm = spark.sparkContext._jvm
+        conf = spark.sparkContext._jsc.hadoopConfiguration()
+    except Exception:  # noqa: BLE001 - no sparkContext on a Connect session
+        return None
+    if jvm is None:
+        return None
+    path = jvm.org.apache.hadoop.fs.Path(uri)
+    try:
+        return path.getFileSystem(conf), path
+    except Exception as exc:  # noqa: BLE001 - Py4J: an unknown scheme, no credentials
+        raise InputError(f"cannot reach {uri}: {_java_message(exc)}") from None
+
+
+def _uri_names(spark: SparkSession, uri: str) -> list[str] | None:
+    """The names at a URI (itself if a file, its children if a folder; a glob
+    expanded), [] where nothing is there, None where the driver cannot ask."""
+    found = _hadoop_fs(spark, uri)
+    if found is None:
+        return None
+    fs, path = found
+    try:
+        matches = fs.globStatus(path)
+        if matches is None or len(matches) == 0:
+            return []
+        names = []
+        for status in matches:
+            if status.isDirectory():
+                names += [c.getPath().getName() for c in fs.listStatus(status.getPath())]
+            else:
+                names.append(status.getPath().getName())
+        return names
+    except Exception as exc:  # noqa: BLE001 - Py4J: access denied, a bad bucket
+        raise InputError(f"cannot reach {uri}: {_java_message(exc)}") from None
+
+
+def _check_exists(spark: SparkSession, src: InputSource, source: str) -> list[str] | None:
+    """An InputError naming the input when nothing is there; the names found
+    (see `_uri_names`) for a URI."""
+    if src.kind == "local":
+        if not os.path.exists(src.location):
+            raise InputError(f"input not found: {source}")
+        return None
+    names = _uri_names(spark, src.location)
+    if names == []:
+        raise InputError(f"input not found: {source} ({src.where})")
+    return names
 
 
 def _has_delta_log(spark: SparkSession, uri: str) -> bool:
     """Whether a URI (dbfs:/, s3://, abfss://, ...) holds a Delta table, asked
     through the session's own file systems and credentials: read as plain
     Parquet, a Delta table would bring back files its log has removed."""
-    jvm = spark.sparkContext._jvm
     try:
-        log = jvm.org.apache.hadoop.fs.Path(f"{uri.rstrip('/')}/_delta_log")
-        fs = log.getFileSystem(spark.sparkContext._jsc.hadoopConfiguration())
+        found = _hadoop_fs(spark, f"{uri.rstrip('/')}/_delta_log")
+    except InputError:
+        return False
+    if found is None:
+        # No JVM to ask: the session's Delta reader (always there on Databricks) decides.
+        try:
+            spark.read.format("delta").load(uri).schema  # noqa: B018 - resolves the log only
+            return True
+        except Exception:  # noqa: BLE001 - not Delta, or no Delta reader
+            return False
+    fs, log = found
+    try:
         return bool(fs.exists(log))
-    except Exception:  # noqa: BLE001 - an unknown scheme or no access: not a table we can see
+    except Exception:  # noqa: BLE001 - no access: not a table we can see
         return False
 
 
@@ -266,26 +386,47 @@ def _read_csv(spark: SparkSession, path: str, cfg: InputConfig) -> DataFrame:
     )
 
 
-def _looks_like_csv(path: str) -> bool:
-    if path.lower().endswith((".csv", ".csv.gz", ".tsv", ".dapo")):
+_CSV_SUFFIXES = (".csv", ".csv.gz", ".tsv", ".dapo")
+
+
+def _looks_like_csv(path: str, names: list[str] | None = None) -> bool:
+    """A CSV file, or a folder of only CSV files (`names`: a URI's, listed by
+    Spark's file system; a local folder is listed here)."""
+    if path.lower().endswith(_CSV_SUFFIXES):
         return True
-    if os.path.isdir(path):
-        names = [n for n in os.listdir(path) if not n.startswith((".", "_"))]
-        return bool(names) and all(n.lower().endswith((".csv", ".csv.gz")) for n in names)
-    return False
+    if names is None and os.path.isdir(path):
+        names = os.listdir(path)
+    names = [n for n in names or [] if not n.startswith((".", "_"))]
+    return bool(names) and all(n.lower().endswith((".csv", ".csv.gz")) for n in names)
 
 
 def _read_source(spark: SparkSession, source: str, cfg: InputConfig) -> DataFrame:
-    if is_table_name(source):
-        if not spark.catalog.tableExists(source):
+    """A table by name through the catalog (`spark.table`); a path or URI
+    through the reader for its format: Delta where a `_delta_log` is, CSV by
+    name or `input.delimiter`, else Parquet."""
+    src = classify_input(source)
+    if src.kind == "table":
+        if not _table_exists(spark, source):
             raise InputError(f"input not found: no file and no table named {source}")
         return _not_reserved(spark.table(source))
-    _check_exists(source)
-    if is_delta_table(source) or (not _is_local(source) and _has_delta_log(spark, source)):
-        return _not_reserved(read_delta(spark, source))
-    if cfg.delimiter is not None or _looks_like_csv(source):
-        return _read_csv(spark, source, cfg)
-    return _not_reserved(_read_parquet(spark, source))
+    names = _check_exists(spark, src, source)
+    location = src.location
+    if src.kind == "local" and is_delta_table(location):
+        return _not_reserved(read_delta(spark, location))
+    if src.kind == "uri" and _has_delta_log(spark, location):
+        return _not_reserved(read_delta(spark, location))
+    if cfg.delimiter is not None or _looks_like_csv(location, names):
+        return _read_csv(spark, location, cfg)
+    return _not_reserved(_read_parquet(spark, location))
+
+
+def _table_exists(spark: SparkSession, name: str) -> bool:
+    """Whether the session's catalog has the table; a catalog or schema that
+    does not exist (`nosuch.music.tracks`) means no."""
+    try:
+        return bool(spark.catalog.tableExists(name))
+    except AnalysisException:
+        return False
 
 
 def _not_reserved(df: DataFrame) -> DataFrame:
@@ -434,5 +575,8 @@ def read_input(spark: SparkSession, source: str, cfg: InputConfig | None = None)
         df = map_columns(df, cfg)
     except AnalysisException as exc:
         first = str(exc).strip().splitlines()[0]
+        if "PATH_NOT_FOUND" in first:
+            # Where the driver could not look first (no JVM to ask): Spark's own word.
+            raise InputError(f"input not found: {source}") from None
         raise InputError(f"cannot read {source}: {first}") from None
     return conform(df, cfg.embeddings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import pkgutil
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -345,17 +346,72 @@ class TrainingConfig(_Section):
     max_precision_loss: float = Field(0.002, ge=0)
 
 
+# A schema of a catalog: `schema` (Hive metastore) or `catalog.schema` (Unity Catalog).
+_TABLE_SCHEMA = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)?")
+
+
 class OutputConfig(_Section):
     # auto: delta-spark when the session has Delta, else delta-rs commits of
     # Spark-written Parquet files.
     delta_engine: Literal["auto", "spark", "delta-rs"] = "auto"
+    # Write each table as the managed Delta table `<table_schema>.<table>`
+    # (e.g. `main.music`) instead of a folder under --output; delta-spark only.
+    # --output is still required: it holds the run's lock, MLflow store (when
+    # local), reports and staged files (a Unity Catalog Volume on Databricks).
+    table_schema: str | None = None
+
+    @model_validator(mode="after")
+    def _check_table_schema(self) -> OutputConfig:
+        if self.table_schema is None:
+            return self
+        if not _TABLE_SCHEMA.fullmatch(self.table_schema):
+            raise ValueError(
+                f"table_schema: {self.table_schema!r} is not `schema` or `catalog.schema` "
+                "(letters, digits and _ only)"
+            )
+        if self.delta_engine == "delta-rs":
+            raise ValueError(
+                "table_schema: managed tables are written by delta-spark; "
+                "delta_engine: delta-rs writes folders only (use spark or auto)"
+            )
+        return self
 
 
 class TrackingConfig(_Section):
+    """Where MLflow runs go (runtime/tracking.py)."""
+
     enabled: bool = True
-    # None = a SQLite store in <output>/mlruns, so every output folder is self-contained.
+    # None: on Databricks the workspace's server ("databricks"); elsewhere a
+    # SQLite store in <output>/mlruns (for an object-store output, in its
+    # side folder on this machine).
     tracking_uri: str | None = None
-    experiment: str = "tracklink"
+    # On a Databricks server a workspace path: a plain name goes under
+    # /Shared (tracklink -> /Shared/tracklink), ~/name under /Users/<you>.
+    experiment: str = Field("tracklink", min_length=1)
+
+
+class LockConfig(_Section):
+    """How a run holds its output so that no second run writes it (runtime/lock.py)."""
+
+    # auto: the kernel's lock (flock) on a local or mounted path, a lease in a
+    # Delta table (<output>/_lock_table) on an object store (s3://, abfss://,
+    # gs://). "lease" takes the lease on a local path too (a shared mount
+    # whose flock other hosts do not see); "flock" never takes a lease.
+    kind: Literal["auto", "flock", "lease"] = "auto"
+    # A holder renews its lease every renew_s seconds; a holder that stops
+    # (its driver died) frees the output lease_s seconds after its last renewal.
+    lease_s: float = Field(600, gt=0)
+    renew_s: float = Field(60, gt=0)
+    # delta-rs storage options for the lease table (credentials, region,
+    # endpoint), e.g. {AWS_REGION: eu-west-1}; its environment variables work too.
+    storage_options: dict[str, str] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _renews_in_time(self) -> LockConfig:
+        # Two renewals per lease at least: one slow commit must not let it lapse.
+        if self.renew_s * 2 > self.lease_s:
+            raise ValueError("renew_s must be at most half of lease_s")
+        return self
 
 
 class ProgressConfig(_Section):
@@ -413,6 +469,7 @@ class Config(_Section):
     clustering: ClusteringConfig = Field(default_factory=ClusteringConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    lock: LockConfig = Field(default_factory=LockConfig)
     semantics: SemanticsConfig = Field(default_factory=SemanticsConfig)
     progress: ProgressConfig = Field(default_factory=ProgressConfig)
     labelling: LabellingConfig = Field(default_factory=LabellingConfig)

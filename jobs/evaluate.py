@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     cfg = load_config(args.config, args.overrides)
     spark = get_spark(cfg.spark)
-    store = DeltaStore(spark, args.output, cfg.output.delta_engine)
+    store = DeltaStore.for_output(spark, args.output, cfg.output)
     if args.golden:
         evaluate_golden(cfg, store, args)
     if args.truth:

@@ -38,7 +38,7 @@ from storage.delta import DeltaStore
 
 
 def resolved_store(spark, cfg, output: str) -> DeltaStore:
-    store = DeltaStore(spark, output, cfg.output.delta_engine)
+    store = DeltaStore.for_output(spark, output, cfg.output)
     missing = [t for t in ("pairs", "records", "clusters") if store.version(t) is None]
     if missing:
         raise InputError(

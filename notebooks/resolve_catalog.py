@@ -82,7 +82,7 @@ from pyspark.sql import functions as F  # noqa: E402
 
 from storage.delta import DeltaStore  # noqa: E402
 
-store = DeltaStore(spark, params["output"], cfg.output.delta_engine)
+store = DeltaStore.for_output(spark, params["output"], cfg.output)
 clusters = store.read("clusters")
 size_summary = (
     clusters.groupBy("cluster_size")

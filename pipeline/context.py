@@ -70,13 +70,14 @@ def open_run(
     left (`pipeline.recovery`), and release every cached DataFrame at the end,
     however the run ends."""
     timer = StageTimer(spark, cfg.progress.heartbeat_s)
-    store = DeltaStore(spark, output, cfg.output.delta_engine, view="latest")
+    store = DeltaStore.for_output(spark, output, cfg.output, view="latest")
     name = f"{'resolve' if mode == 'full' else mode} {source.name}"
     with (
-        OutputLock(output, name),
+        OutputLock(output, name, cfg.lock) as lock,
         RunTracker(cfg.tracking, output, run_name=name) as tracker,
         JobCache() as cache,
     ):
+        lock.run_id = tracker.run_id
         # A full run caches. An increment checkpoints to local disk instead: it
         # joins its frames to stored tables many times over, and a cache keeps
         # the lineage whose plan text then outgrows the driver's memory.

@@ -78,8 +78,6 @@ def remove_unfinished_files(
     store: DeltaStore, current_run: str, finished: set[str], note: Callable[..., None]
 ) -> int:
     """Delete staged folders of runs that never finished; returns how many."""
-    from deltalake import DeltaTable
-
     removed = 0
     for table in RUN_TABLES:
         folders = [
@@ -93,7 +91,7 @@ def remove_unfinished_files(
         # (a table a dead run staged but never created has no version).
         live = ""
         if store.latest_version(table) is not None:
-            live = "\n".join(DeltaTable(store.path(table)).file_uris())
+            live = "\n".join(store.files(table))
         for _, folder in folders:
             if folder.rstrip("/") + "/" not in live:
                 store.remove_folder(folder)

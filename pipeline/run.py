@@ -90,7 +90,7 @@ def resolve(
     cfg = with_input_format(cfg, source.format)
     check_config(cfg)
     if mode == "incremental":
-        check_incremental(cfg, DeltaStore(spark, output, cfg.output.delta_engine))
+        check_incremental(cfg, DeltaStore.for_output(spark, output, cfg.output))
     cfg, _ = with_running_model(cfg, output)
     with open_run(spark, cfg, source, output, mode) as ctx:
         return MODES[mode](ctx)

@@ -25,10 +25,16 @@ carries no `lock` field. While such a holder is alive on this host, or when it
 was written on another host (whose processes this one cannot see), a run
 still refuses, so that upgrading tracklink mid-run cannot let two runs in.
 
-Object stores have no locks: on a cluster writing to s3:// the scheduler must
-serialise runs (the lock applies to local and mounted paths only). Nor does
-every mounted filesystem: where the kernel refuses `flock`, the run goes on
-without the lock, with a warning, as on an object store.
+Object stores have no `flock`: there a run holds a lease committed to a Delta
+table, `<output>/_lock_table` (runtime/lease.py: put-if-absent commits, a
+heartbeat that renews it, expiry of a holder that died), chosen by
+`lock.kind` (auto: flock for local and mounted paths, the lease for s3://,
+abfss://, gs:// and other stores delta-rs writes). `dbfs:/` is not one of
+them: give such an output by its cloud URI to have it guarded, or let the
+scheduler serialise its runs (a Databricks job's max_concurrent_runs: 1); a
+run there goes on with a warning. Nor does every mounted filesystem lock:
+where the kernel refuses `flock`, the run goes on without the lock, with a
+warning (`lock.kind: lease` guards such a mount instead).
 """
 
 from __future__ import annotations
@@ -42,7 +48,9 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from conf.errors import InputError
+from conf.config import LockConfig
+from runtime.lease import Lease, LeaseTaken
+from runtime.paths import is_local
 from runtime.progress import get_logger
 
 LOCK_NAME = "_lock"
@@ -82,17 +90,45 @@ def _same_file(fd: int, path: str) -> bool:
     return (on_path.st_dev, on_path.st_ino) == (mine.st_dev, mine.st_ino)
 
 
-class OutputInUse(InputError):
+class OutputInUse(LeaseTaken):
     """Another run holds the output folder."""
+
+
+# Schemes delta-rs cannot write: no lease there (see the module's docstring).
+_NO_LEASE = ("dbfs:",)
 
 
 @dataclass
 class OutputLock:
     output: str
     run_name: str
+    cfg: LockConfig = field(default_factory=LockConfig)
     # The locked file's descriptor while held, and the process that locked it.
     _fd: int | None = field(default=None, init=False, repr=False, compare=False)
     _pid: int | None = field(default=None, init=False, repr=False, compare=False)
+    # The lease, where the output is held by one (see `kind`).
+    _lease: Lease | None = field(default=None, init=False, repr=False, compare=False)
+    _run_id: str = field(default="", init=False, repr=False, compare=False)
+
+    @property
+    def kind(self) -> str:
+        """How this output is held: "flock", "lease" or "none" (runs unguarded)."""
+        local = self._local()
+        if self.cfg.kind == "lease" or (self.cfg.kind == "auto" and not local):
+            if local or not self.output.lower().startswith(_NO_LEASE):
+                return "lease"
+        return "flock" if local else "none"
+
+    @property
+    def run_id(self) -> str:
+        return self._run_id
+
+    @run_id.setter
+    def run_id(self, value: str) -> None:
+        """The run's id once known: a lease names it to a refused starter."""
+        self._run_id = value
+        if self._lease is not None:
+            self._lease.run_id = value
 
     @property
     def folder(self) -> str:
@@ -106,10 +142,31 @@ class OutputLock:
         return os.path.join(self.folder, LOCK_NAME)
 
     def _local(self) -> bool:
-        return "://" not in self.output or self.output.startswith("file:")
+        return is_local(self.output)
 
     def acquire(self) -> OutputLock:
-        if not self._local():
+        kind = self.kind
+        if kind == "lease":
+            where = self.folder if self._local() else self.output
+            if self._lease is not None:
+                raise OutputInUse(f"{where} is already held by this lock")
+            lease = Lease(
+                where,
+                self.run_name,
+                self.cfg.lease_s,
+                self.cfg.renew_s,
+                dict(self.cfg.storage_options),
+                refused=OutputInUse,
+                run_id=self._run_id,
+            )
+            self._lease = lease.acquire()
+            return self
+        if kind == "none":
+            get_logger().warning(
+                "%s cannot be locked (no flock on an object store, and no lease for this "
+                "scheme): runs on it must be serialised by whoever starts them",
+                self.output,
+            )
             return self
         if self._fd is not None:
             raise OutputInUse(f"{self.path} is already held by this lock")
@@ -188,6 +245,9 @@ class OutputLock:
         return line
 
     def release(self) -> None:
+        lease, self._lease = self._lease, None
+        if lease is not None:
+            lease.release()
         fd, self._fd = self._fd, None
         if fd is None:
             return

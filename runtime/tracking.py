@@ -1,8 +1,25 @@
 """Every run is an MLflow run: config, counts, timings, metrics, model artifacts.
 
-By default the store is a SQLite file under the output folder, so a run's
-tables and its tracking live side by side; `tracking.tracking_uri` points it
-anywhere else (a tracking server, Databricks' `databricks`).
+Where the runs go (`tracking_uri`):
+- `tracking.tracking_uri` when set (a tracking server, `databricks`, ...);
+- on Databricks (`DATABRICKS_RUNTIME_VERSION` set) the workspace's own
+  tracking server, `databricks`;
+- elsewhere a SQLite store beside the tables: OUTPUT/mlruns/mlflow.db for a
+  local output, so every output folder is self-contained. An object store or
+  DBFS output cannot hold a SQLite file, so off Databricks its store goes to
+  the output's side folder on this machine (`runtime.paths.side_folder`,
+  TMP/tracklink/<output as a name>/mlruns), never to a folder named `s3:`;
+  that store is as lasting as the machine's temporary folder, so a run says
+  so and `tracking.tracking_uri` is the way to keep such runs.
+
+The experiment (`experiment_name`): `tracking.experiment`, by default
+`tracklink`. A Databricks tracking server names experiments by workspace
+path, so there a name that is not an absolute path is placed under
+`/Shared` (`tracklink` -> `/Shared/tracklink`, the default) rather than
+refused: one config then works locally and on the cluster. `~/name` is the
+running user's folder, `/Users/<user>/name`. An absolute path is used as
+given; its parent folder must exist in the workspace (MLflow creates the
+experiment, not its folders).
 """
 
 from __future__ import annotations
@@ -13,6 +30,13 @@ from pathlib import Path
 from typing import Any
 
 from conf.config import TrackingConfig
+from conf.errors import ConfigError
+from runtime.paths import is_local, side_folder
+from runtime.progress import get_logger
+
+DATABRICKS = "databricks"
+DEFAULT_EXPERIMENT = "tracklink"
+SHARED = "/Shared"
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -26,12 +50,68 @@ def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
     return flat
 
 
+def on_databricks() -> bool:
+    """Whether this process runs on a Databricks cluster (its runtime sets the variable)."""
+    return bool(os.environ.get("DATABRICKS_RUNTIME_VERSION"))
+
+
+def is_databricks_uri(uri: str) -> bool:
+    """`databricks` or `databricks://<profile>`: a workspace's tracking server."""
+    return uri == DATABRICKS or uri.startswith(DATABRICKS + "://")
+
+
+def store_folder(output_dir: str) -> Path:
+    """Where an output's local SQLite store lives: OUTPUT/mlruns for a local
+    output, the side folder for an object store or DBFS one."""
+    return Path(side_folder(output_dir, "mlruns")).resolve()
+
+
 def tracking_uri(cfg: TrackingConfig, output_dir: str) -> str:
-    """The MLflow store of an output folder: `tracking.tracking_uri`, or a
-    SQLite file under OUTPUT/mlruns."""
+    """The MLflow store of a run writing `output_dir` (see the module's docstring)."""
     if cfg.tracking_uri is not None:
         return cfg.tracking_uri
-    return f"sqlite:///{Path(output_dir).resolve() / 'mlruns' / 'mlflow.db'}"
+    if on_databricks():
+        return DATABRICKS
+    return f"sqlite:///{store_folder(output_dir) / 'mlflow.db'}"
+
+
+def uses_local_store(cfg: TrackingConfig) -> bool:
+    """Whether runs go to a SQLite store that tracklink keeps (none configured, not on Databricks)."""
+    return cfg.tracking_uri is None and not on_databricks()
+
+
+def experiment_name(cfg: TrackingConfig, uri: str, user: str | None = None) -> str:
+    """The experiment runs go to on the store at `uri` (see the module's
+    docstring). `user` names the running user for `~/...` (looked up from the
+    Spark session when not given)."""
+    name = (cfg.experiment or DEFAULT_EXPERIMENT).strip()
+    if not is_databricks_uri(uri):
+        return name
+    if name.startswith("~/"):
+        user = user or current_user()
+        if not user:
+            raise ConfigError(
+                f"bad config: tracking.experiment: {name!r} names the user's folder, but the user "
+                "is unknown here; give the path, e.g. /Users/<you>/tracklink"
+            )
+        return f"/Users/{user}/{name[2:].strip('/')}"
+    if name.startswith("/"):
+        return name.rstrip("/")
+    return f"{SHARED}/{name.strip('/')}"
+
+
+def current_user() -> str | None:
+    """The user this Spark session runs as (`current_user()`: the workspace
+    user on Databricks), or None without a session."""
+    try:
+        from pyspark.sql import SparkSession
+
+        spark = SparkSession.getActiveSession()
+        if spark is None:
+            return None
+        return spark.sql("SELECT current_user() AS u").first()["u"]
+    except Exception:  # noqa: BLE001 - no Spark, or a session that cannot answer
+        return None
 
 
 def has_store(cfg: TrackingConfig, output_dir: str) -> bool:
@@ -39,9 +119,9 @@ def has_store(cfg: TrackingConfig, output_dir: str) -> bool:
     wrote to it (asking a missing SQLite store would create it)."""
     if not cfg.enabled:
         return False
-    if cfg.tracking_uri is not None:
+    if not uses_local_store(cfg):
         return True
-    return (Path(output_dir).resolve() / "mlruns" / "mlflow.db").is_file()
+    return (store_folder(output_dir) / "mlflow.db").is_file()
 
 
 def output_tag(output_dir: str) -> str:
@@ -61,6 +141,7 @@ class RunTracker:
         self.resume_run_id = resume_run_id
         self.run_id = resume_run_id or uuid.uuid4().hex
         self.tracking_uri: str | None = None
+        self.experiment: str | None = None
         self._mlflow: Any = None
 
     def __enter__(self) -> RunTracker:
@@ -68,16 +149,24 @@ class RunTracker:
             return self
         import mlflow
 
-        local = Path(self.output_dir).resolve() / "mlruns"
-        if self.cfg.tracking_uri is None:
-            local.mkdir(parents=True, exist_ok=True)
         uri = tracking_uri(self.cfg, self.output_dir)
+        artifacts = None
+        if uses_local_store(self.cfg):
+            local = store_folder(self.output_dir)
+            local.mkdir(parents=True, exist_ok=True)
+            artifacts = (local / "artifacts").as_uri()
+            if not is_local(self.output_dir):
+                get_logger().warning(
+                    "MLflow runs of %s are kept on this machine only, in %s "
+                    "(set tracking.tracking_uri to keep them with a tracking server)",
+                    self.output_dir,
+                    local,
+                )
+        self.experiment = experiment_name(self.cfg, uri)
         mlflow.set_tracking_uri(uri)
-        experiment = mlflow.get_experiment_by_name(self.cfg.experiment)
-        if experiment is None:
-            artifacts = (local / "artifacts").as_uri() if self.cfg.tracking_uri is None else None
-            mlflow.create_experiment(self.cfg.experiment, artifact_location=artifacts)
-        mlflow.set_experiment(self.cfg.experiment)
+        if mlflow.get_experiment_by_name(self.experiment) is None:
+            mlflow.create_experiment(self.experiment, artifact_location=artifacts)
+        mlflow.set_experiment(self.experiment)
         run = None
         if self.resume_run_id:
             try:
@@ -104,7 +193,7 @@ class RunTracker:
         from mlflow.tracking import MlflowClient
 
         client = MlflowClient()
-        experiment = self._mlflow.get_experiment_by_name(self.cfg.experiment)
+        experiment = self._mlflow.get_experiment_by_name(self.experiment)
         output = output_tag(self.output_dir).replace("'", "\\'")
         runs = client.search_runs(
             [experiment.experiment_id],

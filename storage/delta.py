@@ -1,23 +1,32 @@
-"""Named Delta tables under one output folder, behind one small interface.
+"""Named Delta tables of one output, behind one small interface.
 
 Two engines, chosen once per store:
 
-* `spark`: the session has Delta (a cluster, Databricks): plain `format("delta")`.
+* `spark`: the session has Delta (a cluster, Databricks): delta-spark. Tables
+  live under the output folder, or are managed tables `<schema>.<table>`
+  (`output.table_schema`). A run's DataFrames are first written as Parquet
+  into `<output>/_staged/<table>/<run id>--<random>`; the commits copy them
+  into the tables and remove the folders.
 * `delta-rs`: it does not (delta-spark's jars come from Maven Central, which a
   machine may not reach). Executors still write the data: Spark writes Parquet
   files into a fresh folder inside the table, and the driver commits exactly
   those files with delta-rs, reading only their footers. A run that dies before
   the commit leaves unreferenced files and the table at its previous version.
 
-Either way the result is a standard Delta table that any Delta reader opens.
+Either way the result is a standard Delta table that any Delta reader opens,
+and every commit carries the run's metadata as JSON in `userMetadata`.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -28,7 +37,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql.pandas.types import from_arrow_schema, to_arrow_schema
 from pyspark.sql.types import StructField, StructType
 
-from conf.errors import InputError
+from conf.config import OutputConfig
+from conf.errors import ConfigError, EnvironmentProblem, InputError
 from runtime.spark import session_has_delta
 from storage.versions import RUNS_TABLE, commit_metadata, committed_versions
 
@@ -36,6 +46,15 @@ WriteMode = Literal["append", "overwrite"]
 # Staged folders are named `<run id>--<random>`; older outputs used a timestamp.
 STAGE_SEP = "--"
 Engine = Literal["auto", "spark", "delta-rs"]
+# Where the spark engine stages a run's files, under the output folder.
+STAGING_DIR = "_staged"
+# `table`, `schema.table` or `catalog.schema.table`: plain identifiers only.
+_TABLE_NAME = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*){1,2}")
+# The session setting delta-spark reads a commit's `userMetadata` from: MERGE,
+# DELETE and RESTORE take no option for it (a write takes both; the option wins).
+USER_METADATA_CONF = "spark.databricks.delta.commitInfo.userMetadata"
+# Prefix of the session settings that give new Delta tables their `delta.*` properties.
+TABLE_DEFAULTS_CONF = "spark.databricks.delta.properties.defaults."
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,32 @@ def is_delta_table(path: str) -> bool:
         return False
 
 
+def is_table_name(location: str) -> bool:
+    """Whether `location` names a catalog table (`schema.table`,
+    `catalog.schema.table`) rather than a path; a path has a `/`."""
+    return "/" not in location and _TABLE_NAME.fullmatch(location) is not None
+
+
+def writer_options(mode: WriteMode, metadata: dict[str, Any]) -> dict[str, str]:
+    """The DataFrameWriter options of a delta-spark write: the run's metadata
+    in the commit, and an overwrite may change the table's columns."""
+    options = {"userMetadata": json.dumps(metadata)}
+    if mode == "overwrite":
+        options["overwriteSchema"] = "true"
+    return options
+
+
+def commit_conf(metadata: dict[str, Any], properties: dict[str, str]) -> dict[str, str]:
+    """Session settings for one delta-spark commit: its `userMetadata`, and
+    the `delta.*` properties a table it creates gets."""
+    conf = {USER_METADATA_CONF: json.dumps(metadata)}
+    for key, value in properties.items():
+        if not key.startswith("delta."):
+            raise ValueError(f"not a Delta table property: {key}")
+        conf[TABLE_DEFAULTS_CONF + key.removeprefix("delta.")] = value
+    return conf
+
+
 def _filesystem(path: str) -> tuple[pafs.FileSystem, str]:
     return pafs.FileSystem.from_uri(os.path.abspath(path) if "://" not in path else path)
 
@@ -73,6 +118,9 @@ def _nullable(schema: StructType) -> StructType:
 
 
 class _Engine(Protocol):
+    """What a store asks of an engine; `path` is a table's location (a path,
+    or a table name for the spark engine)."""
+
     def write(
         self,
         df: DataFrame,
@@ -94,94 +142,187 @@ class _Engine(Protocol):
         self, path: str, columns: list[str], values: list[str], metadata: dict[str, Any]
     ) -> int: ...
 
+    def stage(self, df: DataFrame, path: str, tag: str) -> Any: ...
+
+    def commit(
+        self,
+        staged: Any,
+        path: str,
+        mode: WriteMode,
+        metadata: dict[str, Any],
+        properties: dict[str, str],
+    ) -> int: ...
+
+    def commits(self, path: str) -> list[tuple[int, dict]]: ...
+
+    def restore(self, path: str, version: int, metadata: dict[str, Any]) -> int: ...
+
+    def files(self, path: str) -> list[str]: ...
+
+    def drop(self, path: str) -> None: ...
+
+    def staged_folders(self, path: str) -> list[tuple[str, str]]: ...
+
+    def remove_folder(self, folder: str, within: str) -> None: ...
+
 
 class SparkDeltaEngine:
-    """delta-spark on a session that has the jars (or Databricks' native Delta)."""
+    """delta-spark on a session that has the jars (or Databricks' native Delta).
 
-    def __init__(self, spark: SparkSession) -> None:
+    A table is addressed by path, or by name (`catalog.schema.table`, see
+    `is_table_name`) for managed tables. Like the delta-rs engine it keeps a
+    run's commits together: `stage` runs the DataFrame's whole lineage and
+    writes the result as Parquet into `<staging root>/<table>/<run id>--<rand>`
+    (the name recovery looks for); `commit` only copies those files into the
+    table, in a Delta write that carries the run id in `userMetadata`, and then
+    removes the folder. Staging sits outside the table's own folder: Delta owns
+    that folder (VACUUM deletes files it does not know, Unity Catalog refuses
+    paths that overlap a table's)."""
+
+    def __init__(self, spark: SparkSession, staging_root: str | None = None) -> None:
         self.spark = spark
+        self.staging_root = staging_root
+
+    # -- where things are -------------------------------------------------
+
+    def staging_dir(self, location: str) -> str:
+        if self.staging_root is None:
+            raise RuntimeError("this engine was made without a staging folder (use DeltaStore)")
+        leaf = location.rsplit(".", 1)[-1] if is_table_name(location) else location
+        return f"{self.staging_root.rstrip('/')}/{os.path.basename(leaf.rstrip('/'))}"
+
+    def _fs(self, path: str):
+        # Hadoop's filesystem, the one Spark wrote with: hdfs:, s3a:, abfss:,
+        # dbfs: and a path without a scheme all resolve as they did for the write.
+        jvm = self.spark.sparkContext._jvm
+        jpath = jvm.org.apache.hadoop.fs.Path(path)
+        return jpath.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()), jpath
+
+    def _table(self, location: str):
+        from delta.tables import DeltaTable
+
+        if is_table_name(location):
+            return DeltaTable.forName(self.spark, location)
+        return DeltaTable.forPath(self.spark, location)
+
+    @contextmanager
+    def _session_conf(self, settings: dict[str, str]) -> Iterator[None]:
+        """`settings` on the session for one commit, the previous values back after it."""
+        before = {k: self.spark.conf.get(k, None) for k in settings}
+        for key, value in settings.items():
+            self.spark.conf.set(key, value)
+        try:
+            yield
+        finally:
+            for key, value in before.items():
+                if value is None:
+                    self.spark.conf.unset(key)
+                else:
+                    self.spark.conf.set(key, value)
+
+    # -- the protocol -----------------------------------------------------
 
     def write(self, df, path, mode, metadata, properties):
-        writer = df.write.format("delta").mode(mode).option("userMetadata", json.dumps(metadata))
-        if mode == "overwrite":
-            writer = writer.option("overwriteSchema", "true")
-        for key, value in properties.items():
-            writer = writer.option(key, value)
-        writer.save(path)
+        writer = df.write.format("delta").mode(mode).options(**writer_options(mode, metadata))
+        # The table properties by the route Delta documents for a new table;
+        # on an existing one the session defaults change nothing.
+        with self._session_conf(commit_conf(metadata, properties)):
+            if is_table_name(path):
+                writer.saveAsTable(path)
+            else:
+                writer.save(path)
         return self.version(path)  # type: ignore[return-value]
 
     def stage(self, df, path, tag):
-        # delta-spark writes and commits in one step; staging only defers it.
-        return df
+        """Run `df` and write it as Parquet for a later `commit`; the folder's
+        name starts with `tag` (the run id), so recovery finds it if the run dies."""
+        folder = f"{self.staging_dir(path)}/{tag}{STAGE_SEP}{uuid.uuid4().hex[:12]}"
+        df.write.mode("errorifexists").parquet(folder)
+        return folder, df.schema
+
+    def staged_frame(self, staged) -> DataFrame:
+        folder, schema = staged
+        return self.spark.read.schema(schema).parquet(folder)
 
     def commit(self, staged, path, mode, metadata, properties):
-        return self.write(staged, path, mode, metadata, properties)
+        version = self.write(self.staged_frame(staged), path, mode, metadata, properties)
+        self.remove_folder(staged[0])  # copied into the table: no longer needed
+        return version
 
     def read(self, path, version):
         reader = self.spark.read.format("delta")
         if version is not None:
             reader = reader.option("versionAsOf", version)
-        return reader.load(path)
+        return reader.table(path) if is_table_name(path) else reader.load(path)
 
     def version(self, path):
         from delta.tables import DeltaTable
 
-        if not DeltaTable.isDeltaTable(self.spark, path):
+        if is_table_name(path):
+            if not self.spark.catalog.tableExists(path):
+                return None
+        elif not DeltaTable.isDeltaTable(self.spark, path):
             return None
-        return DeltaTable.forPath(self.spark, path).history(1).collect()[0]["version"]
-
-    def _with_metadata(self, metadata):
-        # delta-spark takes a MERGE's or DELETE's commit metadata from the session.
-        self.spark.conf.set("spark.databricks.delta.commitInfo.userMetadata", json.dumps(metadata))
+        return self._table(path).history(1).collect()[0]["version"]
 
     def upsert(self, df, path, keys, metadata):
-        from delta.tables import DeltaTable
-
-        self._with_metadata(metadata)
         on = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
-        (
-            DeltaTable.forPath(self.spark, path)
-            .alias("t")
-            .merge(df.alias("s"), on)
-            .whenMatchedUpdateAll()
-            .whenNotMatchedInsertAll()
-            .execute()
-        )
-        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        # delta-spark takes a MERGE's, DELETE's or RESTORE's commit metadata
+        # from the session, not from an option.
+        with self._session_conf(commit_conf(metadata, {})):
+            (
+                self._table(path)
+                .alias("t")
+                .merge(df.alias("s"), on)
+                .whenMatchedUpdateAll()
+                .whenNotMatchedInsertAll()
+                .execute()
+            )
         return self.version(path)
 
     def commits(self, path):
-        from delta.tables import DeltaTable
-
-        rows = DeltaTable.forPath(self.spark, path).history().select("version", "userMetadata")
+        rows = self._table(path).history().select("version", "userMetadata")
         return [
             (r["version"], commit_metadata({"userMetadata": r["userMetadata"]}))
             for r in rows.collect()
         ]
 
     def restore(self, path, version, metadata):
-        from delta.tables import DeltaTable
-
-        self._with_metadata(metadata)
-        DeltaTable.forPath(self.spark, path).restoreToVersion(version)
-        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        with self._session_conf(commit_conf(metadata, {})):
+            self._table(path).restoreToVersion(version)
         return self.version(path)
 
     def delete_in(self, path, columns, values, metadata):
-        from delta.tables import DeltaTable
-
-        ids = self.spark.createDataFrame([(v,) for v in values], "v string")
-        self._with_metadata(metadata)
+        if not values:
+            return self.version(path)
+        ids = self.spark.createDataFrame([(v,) for v in sorted(set(values))], "v string")
         on = " OR ".join(f"t.`{c}` = s.v" for c in columns)
-        (
-            DeltaTable.forPath(self.spark, path)
-            .alias("t")
-            .merge(ids.alias("s"), on)
-            .whenMatchedDelete()
-            .execute()
-        )
-        self.spark.conf.unset("spark.databricks.delta.commitInfo.userMetadata")
+        with self._session_conf(commit_conf(metadata, {})):
+            self._table(path).alias("t").merge(ids.alias("s"), on).whenMatchedDelete().execute()
         return self.version(path)
+
+    def files(self, path):
+        return self.read(path, None).inputFiles()
+
+    def drop(self, path):
+        if is_table_name(path):
+            self.spark.sql(f"DROP TABLE IF EXISTS {path}")
+        else:
+            self.remove_folder(path)
+
+    def staged_folders(self, path):
+        fs, folder = self._fs(self.staging_dir(path))
+        if not fs.exists(folder):
+            return []
+        return [
+            (status.getPath().getName().split(STAGE_SEP)[0], status.getPath().toString())
+            for status in fs.listStatus(folder)
+            if status.isDirectory() and STAGE_SEP in status.getPath().getName()
+        ]
+
+    def remove_folder(self, folder, within=None):
+        fs, jpath = self._fs(folder)
+        fs.delete(jpath, True)
 
 
 class RustDeltaEngine:
@@ -346,6 +487,20 @@ class RustDeltaEngine:
         DeltaTable(path).restore(version, commit_properties=self._commit_properties(metadata))
         return DeltaTable(path).version()
 
+    def files(self, path):
+        from deltalake import DeltaTable
+
+        return DeltaTable(path).file_uris()
+
+    def drop(self, path):
+        fs, root = _filesystem(path)
+        fs.delete_dir(root)
+
+    def remove_folder(self, folder, within):
+        # `staged_folders` gives paths inside the filesystem of `within` (no scheme).
+        fs, _ = _filesystem(within)
+        fs.delete_dir(folder)
+
     def staged_folders(self, path):
         fs, root = _filesystem(path)
         selector = pafs.FileSelector(f"{root}/{self.DATA_DIR}", allow_not_found=True)
@@ -367,14 +522,52 @@ class RustDeltaEngine:
         return DeltaTable(path).version()
 
 
-def make_engine(spark: SparkSession, engine: Engine = "auto") -> _Engine:
-    if engine == "spark" or (engine == "auto" and session_has_delta(spark)):
-        return SparkDeltaEngine(spark)
+def require_delta(spark: SparkSession, why: str) -> None:
+    """Stop with one line, not a Py4J trace, when this session cannot run delta-spark."""
+    if importlib.util.find_spec("delta") is None:
+        raise EnvironmentProblem(
+            f"{why}, but the delta-spark Python package is not installed (pip install delta-spark)"
+        )
+    if not session_has_delta(spark):
+        raise EnvironmentProblem(
+            f"{why}, but this Spark session has no Delta Lake: start it with delta-spark's "
+            "jars (spark.jars.packages=io.delta:delta-spark_2.13:<version>) and "
+            "spark.sql.extensions=io.delta.sql.DeltaSparkSessionExtension, or leave "
+            "output.delta_engine at auto (delta-rs)"
+        )
+
+
+def make_engine(
+    spark: SparkSession,
+    engine: Engine = "auto",
+    staging_root: str | None = None,
+    managed: bool = False,
+) -> _Engine:
+    """The engine for this session. `managed`: tables are catalog names
+    (`output.table_schema`), which only delta-spark writes."""
+    if managed:
+        if engine == "delta-rs":
+            raise ConfigError(
+                "bad config: output.table_schema: managed tables are written by delta-spark, "
+                "not output.delta_engine: delta-rs"
+            )
+        require_delta(spark, "output.table_schema writes managed Delta tables")
+        return SparkDeltaEngine(spark, staging_root)
+    if engine == "spark":
+        require_delta(spark, "output.delta_engine is spark")
+        return SparkDeltaEngine(spark, staging_root)
+    if engine == "auto" and session_has_delta(spark) and importlib.util.find_spec("delta"):
+        return SparkDeltaEngine(spark, staging_root)
     return RustDeltaEngine(spark)
 
 
 class DeltaStore:
-    """The Delta tables of one output folder: write, read (any version), version.
+    """The Delta tables of one output: write, read (any version), version.
+
+    Tables live in folders under `root`, or, with `table_schema`
+    (delta-spark only), are managed tables `<table_schema>.<table>`; `root`
+    then holds only the run's side files (lock, MLflow store, reports, staged
+    files).
 
     A run commits each table in turn and then appends its row to `runs`; that
     last commit is the run's commit point. Readers (`view="committed"`, the
@@ -390,18 +583,36 @@ class DeltaStore:
         root: str,
         engine: Engine = "auto",
         view: Literal["committed", "latest"] = "committed",
+        table_schema: str | None = None,
     ) -> None:
         self.spark = spark
         self.root = root
         self.view = view
-        self._engine = make_engine(spark, engine)
+        self.table_schema = table_schema
+        self._engine = make_engine(
+            spark, engine, os.path.join(root, STAGING_DIR), managed=table_schema is not None
+        )
         self._committed: dict[str, int] | None = None
+
+    @classmethod
+    def for_output(
+        cls,
+        spark: SparkSession,
+        root: str,
+        output: OutputConfig,
+        view: Literal["committed", "latest"] = "committed",
+    ) -> DeltaStore:
+        """The store a job's `output` config section describes, rooted at `root` (--output)."""
+        return cls(spark, root, output.delta_engine, view, output.table_schema)
 
     @property
     def engine_name(self) -> str:
         return "spark" if isinstance(self._engine, SparkDeltaEngine) else "delta-rs"
 
     def path(self, table: str) -> str:
+        """Where `table` is: a folder under `root`, or `<table_schema>.<table>`."""
+        if self.table_schema is not None:
+            return f"{self.table_schema}.{table}"
         return os.path.join(self.root, table)
 
     def write(
@@ -519,27 +730,25 @@ class DeltaStore:
 
     def drop(self, table: str) -> None:
         """Remove `table` whole: for a table no finished run ever committed."""
-        fs, root = _filesystem(self.path(table))
-        fs.delete_dir(root)
+        self._engine.drop(self.path(table))
+
+    def files(self, table: str) -> list[str]:
+        """The data files `table`'s latest version reads."""
+        return self._engine.files(self.path(table))
 
     def staged_folders(self, table: str) -> list[tuple[str, str]]:
-        """(run id, folder) of every folder of staged files in `table`."""
-        if not isinstance(self._engine, RustDeltaEngine):
-            return []
+        """(run id, folder) of every folder of files staged for `table`."""
         return self._engine.staged_folders(self.path(table))
 
     def remove_folder(self, folder: str) -> None:
-        fs, _ = _filesystem(self.root)
-        fs.delete_dir(folder)
+        self._engine.remove_folder(folder, self.root)
 
     def run_that_wrote(self, table: str, version: int | None = None) -> str | None:
         """The run id in the commit metadata of `table`'s `version` (default latest)."""
-        from deltalake import DeltaTable
-
         target = self.version(table) if version is None else version
-        for commit in DeltaTable(self.path(table)).history():
-            if commit.get("version") == target:
-                return commit_metadata(commit).get("run_id")
+        for v, meta in self.commits(table):
+            if v == target:
+                return meta.get("run_id")
         return None
 
 
