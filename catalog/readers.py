@@ -40,6 +40,7 @@ from catalog.validate import null_value
 from conf.config import InputConfig
 from conf.errors import ConfigError, InputError
 from runtime.progress import get_logger
+from runtime.spark import hadoop_fs
 from storage.delta import is_delta_table, read_delta
 
 # The roles whose columns tell a shifted row (`input.shifted_from`).
@@ -130,19 +131,9 @@ def _java_message(exc: Exception) -> str:
 
 
 def _hadoop_fs(spark: SparkSession, uri: str):
-    """(file system, path) for a URI through the session's Hadoop
-    configuration, or None where the driver has no JVM to ask (Spark
-    Connect, Databricks shared access mode)."""
+    """`runtime.spark.hadoop_fs`, with a failure to reach the URI as an InputError."""
     try:
-        jvm = spark.sparkContext._jvm
-        conf = spark.sparkContext._jsc.hadoopConfiguration()
-    except Exception:  # noqa: BLE001 - no sparkContext on a Connect session
-        return None
-    if jvm is None:
-        return None
-    path = jvm.org.apache.hadoop.fs.Path(uri)
-    try:
-        return path.getFileSystem(conf), path
+        return hadoop_fs(spark, uri)
     except Exception as exc:  # noqa: BLE001 - Py4J: an unknown scheme, no credentials
         raise InputError(f"cannot reach {uri}: {_java_message(exc)}") from None
 

@@ -168,3 +168,19 @@ def session_has_delta(spark: SparkSession) -> bool:
         return True
     except Exception:  # noqa: BLE001 - any JVM error means the jar is not there
         return False
+
+
+def hadoop_fs(spark: SparkSession, path: str):
+    """(Hadoop file system, Hadoop path) for `path`, resolved as the session's
+    own reads and writes resolve it (hdfs:, s3a:, abfss:, dbfs:, a path without
+    a scheme against the default file system); None where the driver has no
+    JVM (Spark Connect). Raises whatever Py4J raises for an unknown scheme."""
+    try:
+        jvm = spark.sparkContext._jvm
+        conf = spark.sparkContext._jsc.hadoopConfiguration()
+    except Exception:  # noqa: BLE001 - no sparkContext on a Connect session
+        return None
+    if jvm is None:
+        return None
+    jpath = jvm.org.apache.hadoop.fs.Path(path)
+    return jpath.getFileSystem(conf), jpath

@@ -39,7 +39,7 @@ from pyspark.sql.types import StructField, StructType
 
 from conf.config import OutputConfig
 from conf.errors import ConfigError, EnvironmentProblem, InputError
-from runtime.spark import session_has_delta
+from runtime.spark import hadoop_fs, session_has_delta
 from storage.versions import RUNS_TABLE, commit_metadata, committed_versions
 
 WriteMode = Literal["append", "overwrite"]
@@ -192,11 +192,8 @@ class SparkDeltaEngine:
         return f"{self.staging_root.rstrip('/')}/{os.path.basename(leaf.rstrip('/'))}"
 
     def _fs(self, path: str):
-        # Hadoop's filesystem, the one Spark wrote with: hdfs:, s3a:, abfss:,
-        # dbfs: and a path without a scheme all resolve as they did for the write.
-        jvm = self.spark.sparkContext._jvm
-        jpath = jvm.org.apache.hadoop.fs.Path(path)
-        return jpath.getFileSystem(self.spark.sparkContext._jsc.hadoopConfiguration()), jpath
+        # Hadoop's filesystem, the one Spark wrote with.
+        return hadoop_fs(self.spark, path)
 
     def _table(self, location: str):
         from delta.tables import DeltaTable
