@@ -2,20 +2,30 @@
 """Benchmark: tracklink against plain Splink on DuckDB, side by side, same records.
 
     python bench/run_bench.py [--sizes 100000 1000000] [--musicbrainz PATH]
-                              [--out bench/results] [--no-baseline] [--seed 42]
+                              [--out bench/results] [--no-baseline] [--seed 42] [--repeat 2]
+                              [--baseline-rules loose scaled]
 
 For every dataset (generated catalogues of the given sizes, and MusicBrainz 20K
 when present) it runs, one after the other on the same machine:
 
 * tracklink: `python -m jobs.resolve ... --truth COLUMN` (per-stage seconds and
-  F1 from the `runs` table it writes);
-* the baseline: `../shared/bench/splink_duckdb_baseline.py`, run as it is.
+  F1 from the `runs` table it writes), with Spark's event log on, so that its
+  run report holds `profile.json`: each stage's time with Spark at work and
+  with the driver alone (`runtime.profile`);
+* the baseline: `../shared/bench/splink_duckdb_baseline.py`, run as it is,
+  once per rule set of --baseline-rules (its `--rules`: `loose`, single-field
+  blocking rules fit for ~20K records and quadratic beyond; `scaled`, two-field
+  rules for large catalogues), each its own row.
 
-It records wall time, peak memory of the whole process tree (JVM and Python
-workers included), records per second, candidate pairs and pairwise F1, then
-writes `results.md`, `results.json` and `results.png` under --out and logs them
-to an MLflow run. Catalogue generation is not timed as part of either tool.
-Not a test: figures drift on shared machines, so compare the ratio within one run.
+Each tool runs --repeat times one after the other per dataset; the report
+quotes the median wall time and per-stage seconds and lists every run's wall
+time (a shared machine's noise shows as their spread). It records wall time,
+peak memory of the whole process tree (JVM and Python workers included; the
+highest of the runs), records per second, candidate pairs and pairwise F1,
+then writes `results.md`, `results.json` and `results.png` under --out and
+logs them to an MLflow run. Catalogue generation is not timed as part of
+either tool. Not a test: figures drift on shared machines, so compare the
+ratio within one run.
 """
 
 from __future__ import annotations
@@ -23,11 +33,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -125,10 +137,35 @@ def measured_run(
     return {"wall_s": wall, "peak_rss_gb": peak / 2**30, "stdout": out, "stderr": err}
 
 
+# What the report keeps of each stage's profile (`runtime.profile.StageProfile`).
+PROFILE_KEYS = (
+    "stage",
+    "wall_s",
+    "spark_active_s",
+    "driver_only_s",
+    "driver_only_share",
+    "task_s",
+    "shuffle_s",
+)
+
+
+def newest_profile(output: Path) -> list[dict] | None:
+    """Per stage, the profile of the output's newest run report
+    (`_reports/run-*/profile.json`); None when the run wrote none."""
+    found = sorted(output.glob("_reports/run-*/profile.json"), key=lambda p: p.stat().st_mtime)
+    if not found:
+        return None
+    stages = json.loads(found[-1].read_text())["stages"]
+    return [{k: s[k] for k in PROFILE_KEYS} for s in stages]
+
+
 def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: str) -> dict:
     out = work / f"tracklink_{name}"
+    events = work / f"events_{name}"
     # A fresh output: the figures below are read from this run's `runs` row.
-    subprocess.run(["rm", "-rf", str(out)], check=True)
+    # The event log of a run is as large as its plans (GBs on big inputs):
+    # only the last run's is kept.
+    subprocess.run(["rm", "-rf", str(out), str(events)], check=True)
     cmd = [
         py,
         "-m",
@@ -141,6 +178,8 @@ def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: st
         str(out),
         "--truth",
         truth,
+        "--set",
+        f"spark.event_log_dir={events}",
     ]
     r = measured_run(cmd, ROOT)
     from deltalake import DeltaTable
@@ -158,7 +197,89 @@ def run_tracklink(name: str, path: str, fmt: str, truth: str, work: Path, py: st
         "precision": scores["pairwise_precision"],
         "recall": scores["pairwise_recall"],
         "f1": scores["pairwise_f1"],
+        "profile": newest_profile(out),
     }
+
+
+def repeated(times: int, run: Callable[..., dict], *args) -> dict:
+    """One tool's row from `times` runs of `run(*args)` one after the other
+    (`combine_runs`). A run that does not finish ends the repeats: the next
+    would only take as long again to stop."""
+    runs = []
+    for _ in range(times):
+        runs.append(run(*args))
+        if runs[-1]["wall_s"] is None:
+            break
+    return combine_runs(runs)
+
+
+def combine_runs(runs: list[dict]) -> dict:
+    """The row of the median run (by wall time; the lower of an even count),
+    so that its F1, pairs and profile are one real run's, with the median
+    wall time and per-stage seconds over the finished runs, every run's wall
+    time in `walls_s` and the highest peak memory."""
+    finished = [r for r in runs if r["wall_s"] is not None]
+    if not finished:
+        return {**runs[-1], "walls_s": []}
+    walls = [r["wall_s"] for r in finished]
+    row = dict(finished[walls.index(statistics.median_low(walls))])
+    row["wall_s"] = statistics.median(walls)
+    row["walls_s"] = walls
+    row["peak_rss_gb"] = max(r["peak_rss_gb"] for r in finished)
+    row["stages_s"] = {
+        k: statistics.median(r["stages_s"][k] for r in finished if k in r["stages_s"])
+        for k in finished[0]["stages_s"]
+    }
+    if len(finished) < len(runs):
+        row["note"] = f"{len(runs) - len(finished)} of {len(runs)} runs: {runs[-1]['note']}"
+    return row
+
+
+BASELINE_RULES = ("loose", "scaled")
+
+
+def baseline_rules(row: dict) -> str:
+    """The baseline's rule set of a row; rows from before --baseline-rules ran
+    it without `--rules`, that is with its default, loose."""
+    return row.get("rules") or "loose"
+
+
+def tool_label(row: dict) -> str:
+    """The row's tool as the report names it: the baseline with its rules."""
+    if row["tool"] == "splink-duckdb":
+        return f"splink-duckdb --rules {baseline_rules(row)}"
+    return row["tool"]
+
+
+def metric_key(row: dict) -> str:
+    """The MLflow metric prefix of a row, one per tool and baseline rule set."""
+    if row["tool"] == "splink-duckdb":
+        return f"{row['dataset']}.splink-duckdb-{baseline_rules(row)}"
+    return f"{row['dataset']}.{row['tool']}"
+
+
+def baseline_command(
+    path: str, fmt: str, truth: str | None, py: str, rules: str = "loose"
+) -> list[str]:
+    """The baseline's command line for one dataset and rule set."""
+    if rules not in BASELINE_RULES:
+        raise ValueError(f"baseline rules {rules!r}: not one of {BASELINE_RULES}")
+    cmd = [
+        py,
+        str(BASELINE),
+        "--input",
+        str(Path(path).resolve()),
+        "--format",
+        fmt,
+        "--threads",
+        "2",
+        "--no-sweep",
+        "--rules",
+        rules,
+    ]
+    if truth:
+        cmd += ["--truth-col", truth]
+    return cmd
 
 
 def run_baseline(
@@ -169,11 +290,9 @@ def run_baseline(
     py: str,
     timeout: float,
     disk_floor_gb: float | None = None,
+    rules: str = "loose",
 ) -> dict:
-    path = str(Path(path).resolve())
-    cmd = [py, str(BASELINE), "--input", path, "--format", fmt, "--threads", "2", "--no-sweep"]
-    if truth:
-        cmd += ["--truth-col", truth]
+    cmd = baseline_command(path, fmt, truth, py, rules)
     # DuckDB spills into `.tmp` under its working directory, and a run stopped
     # at the timeout leaves it there: tens of GB at 1M records (bench/results/scale.md).
     try:
@@ -183,6 +302,7 @@ def run_baseline(
         stopped = exc.args[1] if len(exc.args) > 1 else None
         return {
             "tool": "splink-duckdb",
+            "rules": rules,
             "dataset": name,
             "records": None,
             "wall_s": None,
@@ -199,6 +319,7 @@ def run_baseline(
     at = res.get("at_threshold", {})
     return {
         "tool": "splink-duckdb",
+        "rules": rules,
         "dataset": name,
         "records": res["records"],
         "wall_s": r["wall_s"],
@@ -224,38 +345,93 @@ def write_report(rows: list[dict], out: Path) -> None:
         f = lambda v, d=4: "-" if v is None else f"{v:.{d}f}"  # noqa: E731
         if r["wall_s"] is None:
             lines.append(
-                f"| {r['dataset']} | {r['tool']} | - | {r['note']} | - | - | - | - | - | - |"
+                f"| {r['dataset']} | {tool_label(r)} | - | {r['note']} | - | - | - | - | - | - |"
             )
             continue
         lines.append(
-            f"| {r['dataset']} | {r['tool']} | {r['records']:,} | {r['wall_s']:.1f} | "
+            f"| {r['dataset']} | {tool_label(r)} | {r['records']:,} | {r['wall_s']:.1f} | "
             f"{r['records'] / r['wall_s']:,.0f} | {r['peak_rss_gb']:.2f} | "
             f"{r['candidate_pairs'] or 0:,} | {f(r['precision'])} | {f(r['recall'])} | {f(r['f1'])} |"
         )
     lines.append("")
+    walls = [r for r in rows if len(r.get("walls_s") or []) > 1]
+    if walls:
+        lines.append(
+            "Wall seconds of each run (the table quotes their median): "
+            + "; ".join(
+                f"{r['dataset']} {tool_label(r)}: " + ", ".join(f"{w:.1f}" for w in r["walls_s"])
+                for r in walls
+            )
+        )
+        lines.append("")
+    for r in rows:
+        if r["wall_s"] is not None and r.get("note"):
+            lines += [f"{r['dataset']} {tool_label(r)}: {r['note']}", ""]
     lines.append(
-        "Per-stage seconds (tracklink): "
+        (
+            "Per-stage seconds (tracklink, median of the runs): "
+            if walls
+            else "Per-stage seconds (tracklink): "
+        )
         + "; ".join(
             f"{r['dataset']}: " + ", ".join(f"{k} {v:.1f}" for k, v in r["stages_s"].items())
             for r in rows
             if r["tool"] == "tracklink"
         )
     )
-    by = {(r["dataset"], r["tool"]): r for r in rows}
+    # One ratio line per baseline rule set per dataset.
+    ours = {r["dataset"]: r for r in rows if r["tool"] == "tracklink"}
     for ds in sorted({r["dataset"] for r in rows}):
-        a, b = by.get((ds, "tracklink")), by.get((ds, "splink-duckdb"))
-        if a and b and b["wall_s"]:
-            lines.append(
-                f"\n{ds}: tracklink / baseline wall time = {a['wall_s'] / b['wall_s']:.2f}; "
-                f"F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}"
-            )
-        elif a and b and b.get("stopped_s"):
-            lines.append(
-                f"\n{ds}: the baseline was stopped after {b['stopped_s']:.0f}s without a "
-                f"result; tracklink finished in {a['wall_s']:.1f}s with F1 {a['f1']:.4f}"
-            )
+        a = ours.get(ds)
+        if not a or a["wall_s"] is None:
+            continue
+        for b in (r for r in rows if r["dataset"] == ds and r["tool"] == "splink-duckdb"):
+            if b["wall_s"]:
+                lines.append(
+                    f"\n{ds}: tracklink / {tool_label(b)} wall time = "
+                    f"{a['wall_s'] / b['wall_s']:.2f}; F1 {a['f1']:.4f} vs {b['f1'] or 0:.4f}"
+                )
+            elif b.get("stopped_s"):
+                lines.append(
+                    f"\n{ds}: {tool_label(b)} was stopped after {b['stopped_s']:.0f}s without "
+                    f"a result; tracklink finished in {a['wall_s']:.1f}s with F1 {a['f1']:.4f}"
+                )
+    lines += profile_section(rows)
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(rows, out / "results.png")
+
+
+def profile_section(rows: list[dict]) -> list[str]:
+    """One table per dataset: where tracklink's time went, stage by stage
+    (`runtime.profile`), from the median run; nothing for rows without a
+    profile (results.json files from before profiles, a run without one)."""
+    profiled = [r for r in rows if r["tool"] == "tracklink" and r.get("profile")]
+    if not profiled:
+        return []
+    lines = [
+        "",
+        "## Profile",
+        "",
+        "Per stage of tracklink's median run: time with at least one Spark stage "
+        "running (Spark-active) and with none (driver-only: plan analysis and "
+        "optimisation, Python on the driver, collects); task s is the executors' "
+        "summed task run time, shuffle s their fetch wait and shuffle write time.",
+    ]
+    for r in profiled:
+        lines += [
+            "",
+            f"### {r['dataset']}",
+            "",
+            "| stage | wall s | Spark-active s | driver-only s | driver-only % | task s | shuffle s |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for p in r["profile"]:
+            lines.append(
+                f"| {p['stage']} | {p['wall_s']:.1f} | {p['spark_active_s']:.1f} | "
+                f"{p['driver_only_s']:.1f} | {p['driver_only_share']:.0%} | "
+                f"{p['task_s']:.1f} | {p['shuffle_s']:.1f} |"
+            )
+    return lines
 
 
 def plot(rows: list[dict], path: Path) -> None:
@@ -270,8 +446,19 @@ def plot(rows: list[dict], path: Path) -> None:
 
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     sizes = {r["dataset"]: r["records"] for r in rows if r["records"]}
-    for tool, marker, color in (("tracklink", "o", "C0"), ("splink-duckdb", "s", "C1")):
-        mine = [r for r in rows if r["tool"] == tool]
+    # One series per tool and baseline rule set.
+    series = [("tracklink", "o", "C0", lambda r: r["tool"] == "tracklink")]
+    for rules, marker, color in (("loose", "s", "C1"), ("scaled", "^", "C2")):
+        series.append(
+            (
+                f"splink-duckdb --rules {rules}",
+                marker,
+                color,
+                lambda r, rules=rules: r["tool"] == "splink-duckdb" and baseline_rules(r) == rules,
+            )
+        )
+    for tool, marker, color, picks in series:
+        mine = [r for r in rows if picks(r)]
         done = sorted(
             (r["records"], r["wall_s"], r["f1"] or 0)
             for r in mine
@@ -318,7 +505,7 @@ def plot(rows: list[dict], path: Path) -> None:
     fig.savefig(path, dpi=110)
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -330,6 +517,21 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--out", default=str(ROOT / "bench" / "results"))
     ap.add_argument("--work", default=str(ROOT / "out" / "bench"))
     ap.add_argument("--no-baseline", action="store_true")
+    ap.add_argument(
+        "--repeat",
+        type=int,
+        default=2,
+        help="runs of each tool per dataset, one after the other; the report quotes medians",
+    )
+    ap.add_argument(
+        "--baseline-rules",
+        nargs="+",
+        choices=BASELINE_RULES,
+        default=["loose"],
+        help="the baseline's --rules, each run (--repeat times) as its own row per dataset: "
+        "loose (single-field rules, fit for ~20K records, quadratic beyond), "
+        "scaled (two-field rules for large catalogues)",
+    )
     ap.add_argument(
         "--baseline-timeout",
         type=float,
@@ -347,7 +549,14 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="redraw results.md and results.png from --out's results.json; run nothing",
     )
+    return ap
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = parser()
     args = ap.parse_args(argv)
+    if args.repeat < 1:
+        ap.error("--repeat must be at least 1")
     if args.report_only:
         rows = json.loads((Path(args.out) / "results.json").read_text())
         for r in rows:  # results.json files written before `stopped_s` existed
@@ -357,6 +566,8 @@ def main(argv: list[str] | None = None) -> None:
                 and "timeout after" in r.get("note", "")
             ):
                 r["stopped_s"] = float(r["note"].split("timeout after ")[1].split("s")[0])
+            if r["tool"] == "splink-duckdb":  # written before --baseline-rules: loose
+                r["rules"] = baseline_rules(r)
         write_report(rows, Path(args.out))
         print((Path(args.out) / "results.md").read_text())
         return
@@ -419,13 +630,18 @@ def main(argv: list[str] | None = None) -> None:
         )
 
     for name, path, fmt, truth, base_fmt, base_truth in datasets:
-        print(f"{name}: tracklink ...", file=sys.stderr)
-        rows.append(run_tracklink(name, path, fmt, truth, work, py))
-        print(f"  {rows[-1]['wall_s']:.1f}s F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
-        if not args.no_baseline:
-            print(f"{name}: splink-duckdb baseline ...", file=sys.stderr)
+        print(f"{name}: tracklink x {args.repeat} ...", file=sys.stderr)
+        rows.append(repeated(args.repeat, run_tracklink, name, path, fmt, truth, work, py))
+        print(f"  {_walls(rows[-1])} F1 {rows[-1]['f1']:.4f}", file=sys.stderr)
+        for rules in [] if args.no_baseline else list(dict.fromkeys(args.baseline_rules)):
+            print(
+                f"{name}: splink-duckdb baseline --rules {rules} x {args.repeat} ...",
+                file=sys.stderr,
+            )
             rows.append(
-                run_baseline(
+                repeated(
+                    args.repeat,
+                    run_baseline,
                     name,
                     path,
                     base_fmt,
@@ -433,11 +649,11 @@ def main(argv: list[str] | None = None) -> None:
                     py,
                     args.baseline_timeout,
                     args.baseline_disk_floor,
+                    rules,
                 )
             )
             print(
-                f"  {rows[-1].get('note') or round(rows[-1]['wall_s'], 1)} F1 {rows[-1]['f1']}",
-                file=sys.stderr,
+                f"  {rows[-1].get('note') or _walls(rows[-1])} F1 {rows[-1]['f1']}", file=sys.stderr
             )
         write_report(rows, Path(args.out))
 
@@ -447,13 +663,23 @@ def main(argv: list[str] | None = None) -> None:
     mlflow.set_experiment("tracklink-bench")
     with mlflow.start_run(run_name="bench"):
         for r in rows:
-            key = f"{r['dataset']}.{r['tool']}"
+            key = metric_key(r)
             mlflow.log_metrics(
                 {f"{key}.{m}": r[m] for m in ("wall_s", "f1", "peak_rss_gb") if r[m] is not None}
             )
+            if r.get("profile"):
+                mlflow.log_metric(
+                    f"{key}.driver_only_s", sum(p["driver_only_s"] for p in r["profile"])
+                )
         for name in ("results.md", "results.json", "results.png"):
             mlflow.log_artifact(str(Path(args.out) / name))
     print((Path(args.out) / "results.md").read_text())
+
+
+def _walls(row: dict) -> str:
+    """`12.3s (12.1, 12.5)`: the median and each run's wall seconds."""
+    each = ", ".join(f"{w:.1f}" for w in row.get("walls_s") or [])
+    return f"{row['wall_s']:.1f}s ({each})"
 
 
 if __name__ == "__main__":

@@ -464,6 +464,9 @@ def _put_back_shifted(raw: DataFrame, path: str, cfg: InputConfig) -> DataFrame:
             f"input.shifted_from: the repair reads {', '.join(needed)}; "
             f"no column {', '.join(missing)}"
         )
+    # Materialised once: the counts below and the run's own read it again,
+    # and each read of a CSV parses every line anew.
+    raw = raw.localCheckpoint()
     order = tuple(c for c in raw.columns[raw.columns.index(anchor) :] if c != INPUT_LINE)
     fixed = repair_shifted(
         raw,

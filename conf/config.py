@@ -38,6 +38,10 @@ class SparkConfig(_Section):
     checkpoint_dir: str | None = None
     # Extra Spark settings, e.g. Delta jars on a machine that has them.
     conf: dict[str, str] = Field(default_factory=dict)
+    # A folder for Spark's event log (plain JSON lines), from which a run
+    # profiles where each stage's time went (`runtime.profile`: Spark at work
+    # or the driver alone) into its report folder. None: no event log.
+    event_log_dir: str | None = None
 
 
 class InputConfig(_Section):
@@ -203,6 +207,10 @@ class LinkageConfig(_Section):
     # u, and the links' precision at scale, steadier across sampling seeds
     # (docs/linkage.md, "Training without labels").
     u_max_pairs: float = Field(1e7, gt=0)
+    # ... but no more than this many per training record, nor fewer than
+    # Splink's 1e6: a small catalogue reaches u's precision with fewer pairs,
+    # and sampling 10M pairs of 20k records is most of its training time.
+    u_pairs_per_record: float = Field(100, gt=0)
     # Prior that two random records match, estimated from these deterministic rules.
     prior_recall: float = Field(0.7, gt=0, le=1)
     em_max_iterations: int = Field(25, ge=1)

@@ -92,7 +92,7 @@ def train_and_score(
 
     registered = db_api.register(inputs)
     linker = Linker(registered, model_settings, log_level=logging.WARNING)
-    training = train(linker, cfg, present, shares)
+    training = train(linker, cfg, present, shares, inputs.count())
     model = linker.misc.save_model_to_json()
     if inputs is everything:
         pairs = _predict_blocked(db_api, linker, candidates)
@@ -173,13 +173,29 @@ def prior_recall(cfg: LinkageConfig, rule: list[str], shares: Mapping[str, float
     return max(recall, 1e-6)
 
 
+U_MIN_PAIRS = 1e6  # Splink's own default
+
+
+def u_sample_pairs(cfg: LinkageConfig, records: int | None) -> float:
+    """Pairs to sample for u: `u_max_pairs`, held to `u_pairs_per_record`
+    per training record (never under Splink's default) when their number is known."""
+    if records is None:
+        return cfg.u_max_pairs
+    return min(cfg.u_max_pairs, max(U_MIN_PAIRS, cfg.u_pairs_per_record * records))
+
+
 def train(
-    linker, cfg: LinkageConfig, present: set[str], shares: Mapping[str, float] | None = None
+    linker,
+    cfg: LinkageConfig,
+    present: set[str],
+    shares: Mapping[str, float] | None = None,
+    records: int | None = None,
 ) -> Training:
     """Prior from deterministic rules, u by random sampling, m by EM: no labels.
     A step that cannot learn (too few pairs) is skipped with a warning: the
     model keeps Splink's starting values for what it would have learned.
-    `shares`: the share of records filling each column (None: all fill all)."""
+    `shares`: the share of records filling each column (None: all fill all);
+    `records`: how many the linker trains on (see `u_sample_pairs`)."""
     from splink import block_on
 
     log = get_logger()
@@ -203,10 +219,11 @@ def train(
     else:
         log.warning("  no prior rule could run: Splink's default prior is used")
     t0 = time.perf_counter()
-    linker.training.estimate_u_using_random_sampling(max_pairs=cfg.u_max_pairs, seed=cfg.seed)
+    u_pairs = u_sample_pairs(cfg, records)
+    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=cfg.seed)
     log.info(
         "  u estimated from %s sampled pairs in %.1f s",
-        f"{cfg.u_max_pairs:,.0f}",
+        f"{u_pairs:,.0f}",
         time.perf_counter() - t0,
     )
     compared = present - {"record_id", "artist_names"}
@@ -263,7 +280,7 @@ def train_on_duckdb(
     )
     db_api = DuckDBAPI()
     linker = Linker(db_api.register(table), model_settings, log_level=logging.WARNING)
-    training = train(linker, cfg, present, shares)
+    training = train(linker, cfg, present, shares, table.num_rows)
     return in_dialect(linker.misc.save_model_to_json(), model_settings, "spark"), training
 
 

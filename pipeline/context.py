@@ -58,6 +58,10 @@ class RunContext:
         self.timer.note(message, *args)
 
 
+def _in_memory(df: DataFrame) -> DataFrame:
+    return df.localCheckpoint(storageLevel=StorageLevel.MEMORY_AND_DISK)
+
+
 def _on_disk(df: DataFrame) -> DataFrame:
     return df.localCheckpoint(storageLevel=StorageLevel.DISK_ONLY)
 
@@ -78,10 +82,13 @@ def open_run(
         JobCache() as cache,
     ):
         lock.run_id = tracker.run_id
-        # A full run caches. An increment checkpoints to local disk instead: it
-        # joins its frames to stored tables many times over, and a cache keeps
-        # the lineage whose plan text then outgrows the driver's memory.
-        keep = cache if mode == "full" else _on_disk
+        # Kept frames are checkpointed, not cached: a cached frame keeps the
+        # plan that made it, and every later query built on it is analysed
+        # with that whole plan on the driver again (MusicBrainz 20K: blocking
+        # 34 s with a cache, 22 s checkpointed; docs/performance.md). A full run
+        # keeps them in memory (spilling to disk); an increment, which joins
+        # them to stored tables many times over, on local disk.
+        keep = _in_memory if mode == "full" else _on_disk
         ctx = RunContext(cfg, spark, store, timer, tracker, cache, source, mode, keep)
         tracker.params(cfg.to_dict())
         tracker.tags(

@@ -34,6 +34,7 @@ from pipeline.context import RunContext
 from pipeline.plan import Plan
 from pipeline.tables import align_to
 from runtime.paths import side_folder
+from runtime.profile import write_profile
 
 
 def count_by(df: DataFrame, column: str) -> dict[str, int]:
@@ -267,14 +268,14 @@ def semantics(ctx: RunContext, records: DataFrame, assignments: DataFrame) -> Se
     with ctx.timer.stage("semantics"):
         # Profiles, edges and the evaluation all read it: one join, kept slim.
         wanted = [c for c in (*PROFILE_COLUMNS, *TRUTH_COLUMNS) if c in records.columns]
-        resolved = ctx.cache(
+        resolved = ctx.keep(
             records.select("record_id", *wanted).join(
                 assignments.select("record_id", "cluster_id"), "record_id"
             )
         )
-        profiles = ctx.cache(cluster_profiles(resolved))
-        works = ctx.cache(group_works(profiles, ctx.cfg.semantics))
-        video_links = ctx.cache(link_videos(profiles, ctx.cfg.semantics))
+        profiles = ctx.keep(cluster_profiles(resolved))
+        works = ctx.keep(group_works(profiles, ctx.cfg.semantics))
+        video_links = ctx.keep(link_videos(profiles, ctx.cfg.semantics))
         relationships = build_relationships(resolved, works, video_links)
         counts = {
             "works": works.select("work_id").distinct().count(),
@@ -314,4 +315,9 @@ def report(ctx: RunContext) -> str:
         ctx.tracker.artifact_file(written.markdown, "report")
         if written.png:
             ctx.tracker.artifact_file(written.png, "report")
+    # After the report stage, so that its span is in the profile too.
+    profile = write_profile(ctx.spark, ctx.timer.spans, folder)
+    if profile:
+        ctx.tracker.artifact_file(profile, "report")
+        ctx.tracker.artifact_file(profile.removesuffix(".md") + ".json", "report")
     return written.markdown

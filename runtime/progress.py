@@ -31,10 +31,15 @@ class StageTimer:
     With `heartbeat_s` > 0 and a Spark session, a stage that runs longer
     prints a line every `heartbeat_s` seconds: elapsed time and the Spark
     stages in flight with their finished / total tasks, so a user watching a
-    long run sees it move (Spark's own progress bar is off in batch logs)."""
+    long run sees it move (Spark's own progress bar is off in batch logs).
+
+    `spans` keeps every stage's (name, start, end) in epoch seconds, one per
+    time a stage ran, so that a run's time can be laid over Spark's event
+    log, which stamps its events in epoch time (`runtime.profile`)."""
 
     def __init__(self, spark=None, heartbeat_s: float = 0) -> None:
         self.seconds: dict[str, float] = {}
+        self.spans: list[tuple[str, float, float]] = []
         self._started = time.perf_counter()
         self.log = get_logger()
         self.spark = spark
@@ -45,6 +50,7 @@ class StageTimer:
         faults.point(f"before {name}")
         self.log.info("%s ...", name)
         t0 = time.perf_counter()
+        started = time.time()
         stop = threading.Event()
         beat = None
         if self.spark is not None and self.heartbeat_s > 0:
@@ -58,6 +64,7 @@ class StageTimer:
                 beat.join()
             took = time.perf_counter() - t0
             self.seconds[name] = self.seconds.get(name, 0.0) + took
+            self.spans.append((name, started, time.time()))
             self.log.info("%s done in %.1f s", name, took)
 
     def _beat(self, name: str, t0: float, stop: threading.Event) -> None:

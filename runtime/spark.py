@@ -20,6 +20,8 @@ from pyspark.sql import SparkSession
 from conf.config import SparkConfig
 from conf.errors import EnvironmentProblem
 from runtime.lock import pid_alive
+from runtime.paths import is_local
+from runtime.profile import event_log_settings
 
 MIN_JAVA = 17
 
@@ -80,6 +82,20 @@ def scratch_dir() -> str:
     return folder
 
 
+def event_log_conf(cfg: SparkConfig) -> dict[str, str]:
+    """The settings that write a plain event log into `cfg.event_log_dir`
+    (`runtime.profile`), its folder made first: Spark does not start with a
+    missing one. Empty when the config names no folder."""
+    folder = cfg.event_log_dir
+    if not folder:
+        return {}
+    if is_local(folder):
+        # Absolute: the profile looks for the log where the setting says.
+        folder = os.path.abspath(folder.removeprefix("file://").removeprefix("file:"))
+        os.makedirs(folder, exist_ok=True)
+    return event_log_settings(folder)
+
+
 def build_local_session(cfg: SparkConfig) -> SparkSession:
     """A local session configured for tracklink (and for tests)."""
     check_java()
@@ -109,7 +125,7 @@ def build_local_session(cfg: SparkConfig) -> SparkSession:
         .config("spark.sql.warehouse.dir", os.path.join(checkpoint_dir, "warehouse"))
         .config("spark.jars", ",".join(jars))
     )
-    for key, value in {**RUNTIME_SQL_CONF, **cfg.conf}.items():
+    for key, value in {**RUNTIME_SQL_CONF, **event_log_conf(cfg), **cfg.conf}.items():
         if key != "spark.jars":
             builder = builder.config(key, value)
     spark = builder.getOrCreate()
