@@ -120,8 +120,8 @@ def guard_skew(
     `members`: a column holding how many records each row stands for (a row
     per distinct text); by default a row is one record. `caps`: a lower
     limit for some blockers, by name. `keep`: see `Keep`."""
-    # Not kept, though the sizes, the examples and the kept rows all read it:
-    # it is one of the large tables (see `Keep`).
+    # Not kept, though the sizes and the kept rows both read it: it is one
+    # of the large tables (see `Keep`).
     keyed = keys.withColumn("key_id", key_id())
     size = F.count("*") if members is None else F.sum(members)
     limit = F.lit(max_block_size)
@@ -130,11 +130,12 @@ def guard_skew(
             limit
         )
     oversized = (
-        # The blocker is part of the key id: grouping by it too splits no block.
+        # The blocker and the key are part of the key id: grouping by the
+        # blocker too splits no block, and the key rides along so that the
+        # examples below need not read the keys a second time.
         keyed.groupBy("key_id", "blocker")
-        .agg(size.alias("block_size"))
+        .agg(size.alias("block_size"), F.first("key").alias("key"))
         .filter(F.col("block_size") > limit)
-        .drop("blocker")
     )
     # Read three times below; small (one row per dropped key).
     oversized = oversized.cache() if keep is _no_keep else keep(oversized)
@@ -148,8 +149,7 @@ def guard_skew(
         top = oversized.orderBy(F.desc("block_size"), "key_id").limit(5)
         examples = [
             f"{r['blocker']}:{r['key']} ({r['block_size']})"
-            for r in keyed.join(F.broadcast(top), "key_id")
-            .select("blocker", "key", "block_size")
+            for r in top.select("blocker", "key", "block_size")
             .distinct()
             .orderBy(F.desc("block_size"), "key")
             .collect()
@@ -224,13 +224,29 @@ def key_pairs(keys: DataFrame, order: tuple[str, ...] = BIT_ORDER) -> DataFrame:
         "key_id",
         _blocker_bit(F.col("blocker"), order).alias("bit"),
     )
-    left = slim.withColumnRenamed("rid", "rid_l")
-    right = slim.select(F.col("rid").alias("rid_r"), "key_id")
+    # Both sides the same plan, renamed only after the join: Spark then
+    # shuffles the keys once and reuses that for the other side, where two
+    # differently shaped sides computed every blocker's keys twice.
+    # A key id includes its blocker, so both sides carry the same bit: both
+    # are read all the same, or the optimiser would prune the right side's
+    # and the two sides would differ again.
     return (
-        left.join(right, "key_id")
-        .filter(F.col("rid_l") < F.col("rid_r"))
+        _self_join(slim, "key_id", "rid")
         .groupBy("rid_l", "rid_r")
-        .agg(F.bit_or("bit").alias("mask"))
+        .agg(F.bit_or(F.col("l.bit").bitwiseOR(F.col("r.bit"))).alias("mask"))
+    )
+
+
+def _self_join(rows: DataFrame, key: str, member: str) -> DataFrame:
+    """`rows` joined to itself on `key`: `<member>_l` < `<member>_r`, with
+    the sides' other columns as `l.<c>` and `r.<c>`. The two sides are one
+    plan, so their shuffle is computed once and reused (see `key_pairs`)."""
+    left, right = rows.alias("l"), rows.alias("r")
+    return (
+        left.join(right, F.col(f"l.{key}") == F.col(f"r.{key}"))
+        .filter(F.col(f"l.{member}") < F.col(f"r.{member}"))
+        .withColumn(f"{member}_l", F.col(f"l.{member}"))
+        .withColumn(f"{member}_r", F.col(f"r.{member}"))
     )
 
 
@@ -306,12 +322,9 @@ def minhash_pairs(
     distinct = keep(distinct)
     keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
     kept, report = guard_skew(keys, max_block_size, members="members", keep=guard_keep)
-    left = kept.select(F.col("tid").alias("tid_l"), "key_id")
-    right = kept.select(F.col("tid").alias("tid_r"), "key_id")
     text_of = distinct.select("tid", "_text", "tt")
     candidates = (
-        left.join(right, "key_id")
-        .filter(F.col("tid_l") < F.col("tid_r"))
+        _self_join(kept.select("tid", "key_id"), "key_id", "tid")
         .select("tid_l", "tid_r")
         .distinct()
         .join(text_of.withColumnsRenamed({"tid": "tid_l", "_text": "t_l", "tt": "tt_l"}), "tid_l")

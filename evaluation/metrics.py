@@ -34,10 +34,6 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _pairs(n: F.Column) -> F.Column:
-    return n * (n - 1) / 2
-
-
 def score_clusters(predicted: DataFrame, truth: DataFrame) -> Scores:
     """`predicted`: record_id, cluster_id. `truth`: record_id, truth_id (every record)."""
     joined = truth.join(predicted.select("record_id", "cluster_id"), "record_id", "left").select(
@@ -49,28 +45,34 @@ def score_clusters(predicted: DataFrame, truth: DataFrame) -> Scores:
     )
     # A record with no truth label is its own true entity.
     joined = joined.withColumn("t", F.coalesce("t", F.concat(F.lit("unlabelled:"), "record_id")))
+    # Read three times by the one query below.
     joined = joined.cache()
     both = joined.groupBy("c", "t").agg(F.count("*").alias("n_ct"))
     by_c = joined.groupBy("c").agg(F.count("*").alias("n_c"))
     by_t = joined.groupBy("t").agg(F.count("*").alias("n_t"))
 
-    tp = both.agg(F.sum(_pairs(F.col("n_ct")))).collect()[0][0] or 0
-    pred = by_c.agg(F.sum(_pairs(F.col("n_c")))).collect()[0][0] or 0
-    true = by_t.agg(F.sum(_pairs(F.col("n_t")))).collect()[0][0] or 0
-
-    # B-cubed: every record weighs the same; its precision is the share of its
-    # cluster that is truly its entity, its recall the share of its entity in its cluster.
+    # One pass over the (cluster, entity) cells. Pairs: a cell's n_ct records
+    # each pair with the n_c - 1 others of their cluster, so summing
+    # n_ct * (n_c - 1) over a cluster's cells counts its pairs twice (in
+    # longs: exact). B-cubed: every record weighs the same; its precision is
+    # the share of its cluster that is truly its entity, its recall the share
+    # of its entity in its cluster.
+    n_ct, n_c, n_t = F.col("n_ct"), F.col("n_c"), F.col("n_t")
     b3 = (
         both.join(by_c, "c")
         .join(by_t, "t")
         .agg(
-            F.sum(F.col("n_ct") * F.col("n_ct") / F.col("n_c")).alias("p"),
-            F.sum(F.col("n_ct") * F.col("n_ct") / F.col("n_t")).alias("r"),
-            F.sum("n_ct").alias("n"),
+            F.sum(n_ct * (n_ct - 1)).alias("tp2"),
+            F.sum(n_ct * (n_c - 1)).alias("pred2"),
+            F.sum(n_ct * (n_t - 1)).alias("true2"),
+            F.sum(n_ct * n_ct / n_c).alias("p"),
+            F.sum(n_ct * n_ct / n_t).alias("r"),
+            F.sum(n_ct).alias("n"),
         )
         .collect()[0]
     )
     joined.unpersist()
+    tp, pred, true = ((b3[k] or 0) // 2 for k in ("tp2", "pred2", "true2"))
     n = int(b3["n"] or 0)
     p = tp / pred if pred else 1.0
     r = tp / true if true else 1.0
