@@ -43,6 +43,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# Run as a script from any folder: the project's packages are beside bench/.
+sys.path.insert(0, str(ROOT))
+
+from runtime.profile import profile_table  # noqa: E402
+
 BASELINE = ROOT.parent / "shared" / "bench" / "splink_duckdb_baseline.py"
 MUSICBRAINZ = (
     ROOT.parent / "shared" / "datasets" / "musicbrainz_20k" / "musicbrainz-20-A01.csv.dapo"
@@ -418,19 +423,8 @@ def profile_section(rows: list[dict]) -> list[str]:
         "summed task run time, shuffle s their fetch wait and shuffle write time.",
     ]
     for r in profiled:
-        lines += [
-            "",
-            f"### {r['dataset']}",
-            "",
-            "| stage | wall s | Spark-active s | driver-only s | driver-only % | task s | shuffle s |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        for p in r["profile"]:
-            lines.append(
-                f"| {p['stage']} | {p['wall_s']:.1f} | {p['spark_active_s']:.1f} | "
-                f"{p['driver_only_s']:.1f} | {p['driver_only_share']:.0%} | "
-                f"{p['task_s']:.1f} | {p['shuffle_s']:.1f} |"
-            )
+        lines += ["", f"### {r['dataset']}", ""]
+        lines += profile_table(r["profile"], PROFILE_KEYS).splitlines()
     return lines
 
 

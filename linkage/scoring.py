@@ -84,7 +84,8 @@ def train_and_score(
     # Splink breaks lineage by writing Parquet under the session's checkpoint dir.
     db_api = spark_api(spark)
     everything = model_input(records, vectors)
-    inputs = training_sample(everything, cfg.train_max_records, cfg.seed)
+    sample = training_sample(everything, cfg.train_max_records, cfg.seed)
+    inputs = sample.rows
     if cfg.train_engine == "duckdb":
         model, training = train_on_duckdb(inputs, model_settings, cfg, present, vectors, shares)
         return _scored(spark, records, candidates, model, cfg.pair_model, present, training)
@@ -92,7 +93,7 @@ def train_and_score(
 
     registered = db_api.register(inputs)
     linker = Linker(registered, model_settings, log_level=logging.WARNING)
-    training = train(linker, cfg, present, shares, inputs.count())
+    training = train(linker, cfg, present, shares, sample.records)
     model = linker.misc.save_model_to_json()
     if inputs is everything:
         pairs = _predict_blocked(db_api, linker, candidates)
@@ -318,19 +319,35 @@ def in_dialect(model: dict[str, Any], model_settings, dialect: str) -> dict[str,
     return out
 
 
-def training_sample(inputs: DataFrame, max_records: int, seed: int) -> DataFrame:
+class TrainingSample:
+    """The records a model learns from (`rows`), and how many (`records`:
+    counted once, and only when asked)."""
+
+    def __init__(self, rows: DataFrame, records: int | None = None) -> None:
+        self.rows = rows
+        self._records = records
+
+    @property
+    def records(self) -> int:
+        if self._records is None:
+            self._records = self.rows.count()
+        return self._records
+
+
+def training_sample(inputs: DataFrame, max_records: int, seed: int) -> TrainingSample:
     """At most about `max_records` records to learn the model from. A uniform
     sample keeps the share of matching pairs (the prior), the u- and the
-    m-probabilities; training cost then stops growing with the catalogue."""
+    m-probabilities; training cost then stops growing with the catalogue.
+    Small inputs come back whole (the same DataFrame, its size known)."""
     n = inputs.count()
     if n <= max_records:
-        return inputs
+        return TrainingSample(inputs, n)
     get_logger().info(
         "  training on a %s-record sample of %s (linkage.train_max_records)",
         f"{max_records:,}",
         f"{n:,}",
     )
-    return inputs.sample(fraction=max_records / n, seed=seed).localCheckpoint()
+    return TrainingSample(inputs.sample(fraction=max_records / n, seed=seed).localCheckpoint())
 
 
 # What a pair model needs unless its provenance says otherwise: the packaged

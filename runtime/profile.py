@@ -292,16 +292,23 @@ _COLUMNS = [
 ]
 
 
-def profile_markdown(profiles: Sequence[StageProfile]) -> str:
-    """The profile as a Markdown table, one row per stage and a total."""
-    rows = [asdict(p) for p in profiles] + [{"stage": "**total**", **profile_total(profiles)}]
+def profile_table(rows: Sequence[Mapping[str, Any]], keys: Sequence[str] | None = None) -> str:
+    """Stage rows (`profile_dict`'s, or the bench report's) as a Markdown
+    table: the columns for `keys` (None: every column), in the usual order."""
+    columns = [c for c in _COLUMNS if keys is None or c[1] in keys]
     lines = [
-        "| " + " | ".join(title for title, _, _ in _COLUMNS) + " |",
-        "|---" + "|---:" * (len(_COLUMNS) - 1) + "|",
+        "| " + " | ".join(title for title, _, _ in columns) + " |",
+        "|---" + "|---:" * (len(columns) - 1) + "|",
     ]
     for row in rows:
-        lines.append("| " + " | ".join(fmt.format(row[key]) for _, key, fmt in _COLUMNS) + " |")
+        lines.append("| " + " | ".join(fmt.format(row[key]) for _, key, fmt in columns) + " |")
     return "\n".join(lines) + "\n"
+
+
+def profile_markdown(profiles: Sequence[StageProfile]) -> str:
+    """The profile as a Markdown table, one row per stage and a total."""
+    data = profile_dict(profiles)
+    return profile_table(data["stages"] + [{"stage": "**total**", **data["total"]}])
 
 
 PROFILE_HEADER = """# Where the time went

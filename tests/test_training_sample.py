@@ -5,14 +5,18 @@ from linkage.scoring import training_sample
 
 def test_small_inputs_are_used_whole(spark):
     records = spark.range(500).withColumnRenamed("id", "record_id")
-    assert training_sample(records, 1000, seed=1) is records
+    sample = training_sample(records, 1000, seed=1)
+    assert sample.rows is records
+    assert sample.records == 500
 
 
 def test_large_inputs_are_sampled_to_about_the_limit_and_reproducibly(spark):
     records = spark.range(20_000).withColumnRenamed("id", "record_id")
-    first = {r.record_id for r in training_sample(records, 2_000, seed=1).collect()}
-    second = {r.record_id for r in training_sample(records, 2_000, seed=1).collect()}
+    sample = training_sample(records, 2_000, seed=1)
+    first = {r.record_id for r in sample.rows.collect()}
+    second = {r.record_id for r in training_sample(records, 2_000, seed=1).rows.collect()}
     assert 1_600 < len(first) < 2_400
+    assert sample.records == len(first)
     assert first == second
 
 
