@@ -8,7 +8,7 @@ from blocking.candidates import (
     describe_minhash,
     embedding_pairs,
     guard_skew,
-    pairs_from_keys,
+    guarded_blocks,
     plausible_pairs,
     union_pairs,
 )
@@ -54,7 +54,7 @@ __all__ = [
     "guard_skew",
     "lsh_threshold",
     "minhash_band_keys",
-    "pairs_from_keys",
+    "guarded_blocks",
     "simhash_threshold",
     "union_pairs",
 ]

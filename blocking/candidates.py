@@ -106,39 +106,19 @@ def key_id() -> Column:
     return F.xxhash64("blocker", "kind_norm", "key")
 
 
-def guard_skew(
-    keys: DataFrame,
-    max_block_size: int,
-    members: str | None = None,
-    caps: Mapping[str, int] | None = None,
-    keep: Keep = _no_keep,
-) -> tuple[DataFrame, SkewReport]:
-    """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
-    shared by thousands of records would make a quadratic join and propose
-    pairs no blocker meant. The pairs it would have made must come from other
-    blockers. Returns the kept rows (with their `key_id`) and what was dropped.
-    `members`: a column holding how many records each row stands for (a row
-    per distinct text); by default a row is one record. `caps`: a lower
-    limit for some blockers, by name. `keep`: see `Keep`."""
-    # Not kept, though the sizes and the kept rows both read it: it is one
-    # of the large tables (see `Keep`).
-    keyed = keys.withColumn("key_id", key_id())
-    size = F.count("*") if members is None else F.sum(members)
+def _block_limit(max_block_size: int, caps: Mapping[str, int] | None) -> Column:
+    """Each block's size limit: `max_block_size`, or its blocker's lower cap."""
     limit = F.lit(max_block_size)
     for blocker, cap in sorted((caps or {}).items()):
         limit = F.when(F.col("blocker") == blocker, F.lit(min(cap, max_block_size))).otherwise(
             limit
         )
-    oversized = (
-        # The blocker and the key are part of the key id: grouping by the
-        # blocker too splits no block, and the key rides along so that the
-        # examples below need not read the keys a second time.
-        keyed.groupBy("key_id", "blocker")
-        .agg(size.alias("block_size"), F.first("key").alias("key"))
-        .filter(F.col("block_size") > limit)
-    )
-    # Read three times below; small (one row per dropped key).
-    oversized = oversized.cache() if keep is _no_keep else keep(oversized)
+    return limit
+
+
+def _skew_report(oversized: DataFrame) -> SkewReport:
+    """What the guard dropped, from one row per oversized block (`blocker`,
+    `key`, `key_id`, `block_size`); `oversized` is read twice when any was."""
     summary = oversized.agg(
         F.count("*").alias("n"),
         F.coalesce(F.sum("block_size"), F.lit(0)).alias("members"),
@@ -154,11 +134,105 @@ def guard_skew(
             .orderBy(F.desc("block_size"), "key")
             .collect()
         ]
-    kept = keyed.join(F.broadcast(oversized.select("key_id")), "key_id", "left_anti")
-    report = SkewReport(
-        int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples
+    return SkewReport(int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples)
+
+
+def guard_skew(
+    keys: DataFrame,
+    max_block_size: int,
+    members: str | None = None,
+    caps: Mapping[str, int] | None = None,
+    keep: Keep = _no_keep,
+) -> tuple[DataFrame, SkewReport]:
+    """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
+    shared by thousands of records would make a quadratic join and propose
+    pairs no blocker meant. The pairs it would have made must come from other
+    blockers. Returns the kept rows (with their `key_id`) and what was dropped.
+    `members`: a column holding how many records each row stands for (a row
+    per distinct text); by default a row is one record. `caps`: a lower
+    limit for some blockers, by name. `keep`: see `Keep`.
+    (`guarded_blocks` does the same and returns the blocks themselves.)"""
+    # Not kept, though the sizes and the kept rows both read it: it is one
+    # of the large tables (see `Keep`).
+    keyed = keys.withColumn("key_id", key_id())
+    size = F.count("*") if members is None else F.sum(members)
+    oversized = (
+        # The blocker and the key are part of the key id: grouping by the
+        # blocker too splits no block, and the key rides along so that the
+        # examples below need not read the keys a second time.
+        keyed.groupBy("key_id", "blocker")
+        .agg(size.alias("block_size"), F.first("key").alias("key"))
+        .filter(F.col("block_size") > _block_limit(max_block_size, caps))
     )
+    # Read three times below; small (one row per dropped key).
+    oversized = oversized.cache() if keep is _no_keep else keep(oversized)
+    report = _skew_report(oversized)
+    kept = keyed.join(F.broadcast(oversized.select("key_id")), "key_id", "left_anti")
     return kept, report
+
+
+def guarded_blocks(
+    keys: DataFrame,
+    member: str,
+    max_block_size: int,
+    weight: str | None = None,
+    caps: Mapping[str, int] | None = None,
+    keep: Keep = _no_keep,
+) -> tuple[DataFrame, SkewReport]:
+    """`guard_skew`, in one pass over the keys: the blocks themselves, one row
+    per key whose block is within its limit and holds two or more distinct
+    `member` values: `key_id`, `blocker`, `members` (sorted). `weight`: as
+    `guard_skew`'s `members`. Pairs come from `block_pairs`.
+
+    A self-join of the keys computed them twice, once per side: Spark does
+    not reuse a shuffle over a checkpointed or cached input for the other
+    side of a self-join, and the guard's sizes were a third pass."""
+    keyed = keys.withColumn("key_id", key_id())
+    size = F.count("*") if weight is None else F.sum(weight)
+    over = F.col("block_size") > _block_limit(max_block_size, caps)
+    grouped = (
+        keyed.groupBy("key_id", "blocker")
+        .agg(
+            size.alias("block_size"),
+            F.first("key").alias("key"),
+            F.array_sort(F.collect_set(member)).alias("members"),
+        )
+        .where(over | (F.size("members") >= 2))
+        # An oversized block keeps its key for the report, not its members;
+        # a kept one the reverse.
+        .select(
+            "key_id",
+            "blocker",
+            "block_size",
+            F.when(over, F.col("key")).alias("key"),
+            F.when(~over, F.col("members")).alias("members"),
+        )
+    )
+    # Kept (when asked): the report and the pairs both read it.
+    grouped = keep(grouped)
+    report = _skew_report(grouped.where(F.col("members").isNull()))
+    return grouped.where(F.col("members").isNotNull()).drop("block_size", "key"), report
+
+
+def block_pairs(blocks: DataFrame, member: str) -> DataFrame:
+    """Every pair of members of each block (`guarded_blocks`): `<member>_l` <
+    `<member>_r`, and the blocks' other columns but `key_id` and `members`.
+    A pair two blocks share comes once per block."""
+    m = F.col("members")
+    n = F.size(m)
+    pairs = F.flatten(
+        F.transform(
+            F.sequence(F.lit(0), n - 2),
+            lambda i: F.transform(
+                F.sequence(i + 1, n - 1),
+                lambda j: F.struct(F.get(m, i).alias("l"), F.get(m, j).alias("r")),
+            ),
+        )
+    )
+    others = [c for c in blocks.columns if c not in ("key_id", "members")]
+    return blocks.select(*others, F.explode(pairs).alias("_p")).select(
+        F.col("_p.l").alias(f"{member}_l"), F.col("_p.r").alias(f"{member}_r"), *others
+    )
 
 
 # Every blocker's bit in a pair's `blocked_by` mask, in name order, so that
@@ -216,38 +290,27 @@ def record_index(records: DataFrame, keep: Keep = _no_keep) -> DataFrame:
     return index
 
 
-def key_pairs(keys: DataFrame, order: tuple[str, ...] = BIT_ORDER) -> DataFrame:
-    """Self-join on shared keys (`key_id` from `guard_skew`): `rid_l` < `rid_r`
+def record_blocks(
+    keys: DataFrame,
+    max_block_size: int,
+    caps: Mapping[str, int] | None = None,
+    keep: Keep = _no_keep,
+) -> tuple[DataFrame, SkewReport]:
+    """`guarded_blocks` of record keys (`record_id`, `kind_norm`, `blocker`,
+    `key`), their members `rid` (64-bit hashes of the record ids, see
+    `record_index`)."""
+    with_rid = keys.withColumn("rid", F.xxhash64("record_id"))
+    return guarded_blocks(with_rid, "rid", max_block_size, caps=caps, keep=keep)
+
+
+def key_pairs(blocks: DataFrame, order: tuple[str, ...] = BIT_ORDER) -> DataFrame:
+    """Pairs of records sharing a block (`record_blocks`): `rid_l` < `rid_r`
     and `mask`, the bits (in `order`) of the blockers that proposed the pair."""
-    slim = keys.select(
-        F.xxhash64("record_id").alias("rid"),
-        "key_id",
-        _blocker_bit(F.col("blocker"), order).alias("bit"),
+    # The bit per block, before a block becomes its pairs.
+    with_bit = blocks.select(
+        "key_id", "members", _blocker_bit(F.col("blocker"), order).alias("bit")
     )
-    # Both sides the same plan, renamed only after the join: Spark then
-    # shuffles the keys once and reuses that for the other side, where two
-    # differently shaped sides computed every blocker's keys twice.
-    # A key id includes its blocker, so both sides carry the same bit: both
-    # are read all the same, or the optimiser would prune the right side's
-    # and the two sides would differ again.
-    return (
-        _self_join(slim, "key_id", "rid")
-        .groupBy("rid_l", "rid_r")
-        .agg(F.bit_or(F.col("l.bit").bitwiseOR(F.col("r.bit"))).alias("mask"))
-    )
-
-
-def _self_join(rows: DataFrame, key: str, member: str) -> DataFrame:
-    """`rows` joined to itself on `key`: `<member>_l` < `<member>_r`, with
-    the sides' other columns as `l.<c>` and `r.<c>`. The two sides are one
-    plan, so their shuffle is computed once and reused (see `key_pairs`)."""
-    left, right = rows.alias("l"), rows.alias("r")
-    return (
-        left.join(right, F.col(f"l.{key}") == F.col(f"r.{key}"))
-        .filter(F.col(f"l.{member}") < F.col(f"r.{member}"))
-        .withColumn(f"{member}_l", F.col(f"l.{member}"))
-        .withColumn(f"{member}_r", F.col(f"r.{member}"))
-    )
+    return block_pairs(with_bit, "rid").groupBy("rid_l", "rid_r").agg(F.bit_or("bit").alias("mask"))
 
 
 def named_pairs(
@@ -290,12 +353,6 @@ def _oriented(
     )
 
 
-def pairs_from_keys(keys: DataFrame, index: DataFrame) -> DataFrame:
-    """Distinct pairs of records sharing a kept key, named (see `named_pairs`).
-    `index`: `record_index` of the records the keys belong to."""
-    return named_pairs(key_pairs(keys), index)
-
-
 def minhash_pairs(
     index: DataFrame,
     cfg: MinHashConfig,
@@ -316,16 +373,15 @@ def minhash_pairs(
     decided per text pair too."""
     texts = index.filter(F.length("t") > 0).select("rid", "kind_norm", "t", "tt", "tid")
     distinct = texts.groupBy("tid", "kind_norm").agg(
-        F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("members")
+        F.first("t").alias("_text"), F.first("tt").alias("tt"), F.count("*").alias("records")
     )
     # Kept (when asked): read five times below, and an aggregation of strings.
     distinct = keep(distinct)
-    keys = band_keys(distinct.select("tid", "kind_norm", "members", "_text"), "tid", cfg)
-    kept, report = guard_skew(keys, max_block_size, members="members", keep=guard_keep)
+    keys = band_keys(distinct.select("tid", "kind_norm", "records", "_text"), "tid", cfg)
+    blocks, report = guarded_blocks(keys, "tid", max_block_size, weight="records", keep=guard_keep)
     text_of = distinct.select("tid", "_text", "tt")
     candidates = (
-        _self_join(kept.select("tid", "key_id"), "key_id", "tid")
-        .select("tid_l", "tid_r")
+        block_pairs(blocks.select("key_id", "members"), "tid")
         .distinct()
         .join(text_of.withColumnsRenamed({"tid": "tid_l", "_text": "t_l", "tt": "tt_l"}), "tid_l")
         .join(text_of.withColumnsRenamed({"tid": "tid_r", "_text": "t_r", "tt": "tt_r"}), "tid_r")
@@ -363,7 +419,7 @@ def minhash_pairs(
         .join(members.withColumnsRenamed({"tid": "tid_r", "rid": "b"}), "tid_r")
         .select("a", "b", "titles_agree")
     )
-    small = distinct.filter((F.col("members") > 1) & (F.col("members") <= max_block_size)).select(
+    small = distinct.filter((F.col("records") > 1) & (F.col("records") <= max_block_size)).select(
         "tid", (F.length("tt") > 0).alias("titles_agree")
     )
     # One text: the same title, whose shingles agree with themselves if it has any.
@@ -410,13 +466,13 @@ def candidate_pairs(
             keys = exact_keys(records, exact_blockers(cfg, usable))
             if vectors:
                 keys = keys.unionByName(vector_band_keys(records, vectors, cfg.vectors))
-        kept, report = guard_skew(
+        blocks, report = record_blocks(
             keys.filter(F.col("blocker") != MINHASH),
             cfg.max_block_size,
             caps=block_size_caps(cfg),
             keep=scratch,
         )
-        by_id = key_pairs(kept, order).withColumn("titles_agree", F.lit(False))
+        by_id = key_pairs(blocks, order).withColumn("titles_agree", F.lit(False))
         if cfg.minhash.enabled and runs_on(MINHASH, usable):
             by_minhash, minhash_report = minhash_pairs(
                 index, cfg.minhash, cfg.max_block_size, guard_keep=scratch
@@ -581,9 +637,9 @@ def embedding_pairs(
     # Checkpointed: the keys and the vectors both come from it, and the
     # encoder must run once per record, not once per use.
     embedded = embed_records(records, cfg).localCheckpoint()
-    kept, report = guard_skew(embedding_band_keys(embedded), max_block_size)
+    blocks, report = record_blocks(embedding_band_keys(embedded), max_block_size)
     index = record_index(records) if index is None else index
-    pairs = pairs_from_keys(kept, index).drop(*EVIDENCE_COLUMNS)
+    pairs = named_pairs(key_pairs(blocks), index, evidence=False)
     return above_floor(pairs, embedded, cfg.similarity_floor), report
 
 

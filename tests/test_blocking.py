@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
-from blocking import candidate_pairs, guard_skew, lsh_threshold
+from blocking import candidate_pairs, guard_skew, guarded_blocks, lsh_threshold
+from blocking.candidates import block_pairs, key_pairs, record_blocks
+from blocking.exact_keys import exact_keys
 from blocking.minhash import BandHasher, jaccard_of, jaccards, plausible, shingle_hash, shingles
+from blocking.registry import exact_blockers
 from catalog.normalise import normalise
 from conf.config import MinHashConfig, load_config
 from tests.helpers import catalog
@@ -450,6 +453,53 @@ def test_guard_skew_keeps_blocks_at_the_limit(spark):
     )
     kept, report = guard_skew(keys, 3)
     assert kept.count() == 3 and report.dropped_keys == 0
+
+
+def _keys(spark, rows):
+    return spark.createDataFrame(
+        rows, "record_id string, kind_norm string, blocker string, key string"
+    )
+
+
+def test_guarded_blocks_pair_each_blocks_members_once_and_report_the_dropped(spark):
+    rows = [(r, "audio", "title_artist", "a") for r in ("1", "2", "3", "1")]
+    rows += [(str(i), "audio", "title_artist", "big") for i in range(10, 14)]
+    rows += [("9", "audio", "title_artist", "alone")]
+    blocks, report = guarded_blocks(_keys(spark, rows), "record_id", 4)
+    # At a limit of 4 both blocks are kept: a block's size counts its rows.
+    assert (report.dropped_keys, report.largest_block) == (0, 0)
+    pairs = {(r.record_id_l, r.record_id_r) for r in block_pairs(blocks, "record_id").collect()}
+    assert pairs == {("1", "2"), ("1", "3"), ("2", "3")} | {
+        (a, b) for a in ("10", "11", "12", "13") for b in ("10", "11", "12", "13") if a < b
+    }
+    blocks, report = guarded_blocks(_keys(spark, rows), "record_id", 3)
+    assert (report.dropped_keys, report.dropped_memberships, report.largest_block) == (2, 8, 4)
+    assert report.examples == ["title_artist:a (4)", "title_artist:big (4)"]
+    assert block_pairs(blocks, "record_id").count() == 0
+
+
+def test_guarded_blocks_weigh_rows_by_the_records_they_stand_for(spark):
+    texts = spark.createDataFrame(
+        [("t1", "audio", "minhash", "b", 2), ("t2", "audio", "minhash", "b", 2)],
+        "tid string, kind_norm string, blocker string, key string, records long",
+    )
+    _, report = guarded_blocks(texts, "tid", 3, weight="records")
+    assert (report.dropped_keys, report.largest_block) == (1, 4)
+    blocks, report = guarded_blocks(texts, "tid", 4, weight="records")
+    assert report.dropped_keys == 0
+    assert [(r.tid_l, r.tid_r) for r in block_pairs(blocks, "tid").collect()] == [("t1", "t2")]
+
+
+def test_every_blockers_keys_are_computed_once_for_their_pairs(spark, cfg):
+    # A self-join of the keys computed them once per side: Spark reuses no
+    # shuffle across the two sides of a checkpointed input.
+    records = _records(spark, cfg, [{"record_id": "1", "title": "Song", "artists": "A"}])
+    two = {k: v for k, v in exact_blockers(cfg.blocking).items() if k in ("isrc", "title_artist")}
+    keys = exact_keys(records.localCheckpoint(), two)
+    blocks, _ = record_blocks(keys, 100)
+    plan = key_pairs(blocks)._jdf.queryExecution().optimizedPlan().toString()
+    # Each blocker's keys read the records once.
+    assert plan.count("LogicalRDD") == 2
 
 
 def test_a_title_with_appended_values_pairs_by_its_first_words_and_length(spark):
