@@ -489,7 +489,7 @@ def candidate_pairs(
         pairs = vector_floor(pairs, records, list(vectors), cfg.vectors.similarity_floor)
         if cfg.embedding.enabled and runs_on(EMBEDDING, usable):
             by_embedding, embedding_report = embedding_pairs(
-                records, cfg.embedding, cfg.max_block_size, index
+                records, cfg.embedding, cfg.max_block_size, index, keep=scratch
             )
             pairs = union_pairs(pairs, by_embedding.drop("cosine"))
             report = report.merged(embedding_report)
@@ -631,13 +631,15 @@ def embedding_pairs(
     cfg: EmbeddingBlockingConfig,
     max_block_size: int,
     index: DataFrame | None = None,
+    keep: Keep = _no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """Pairs sharing a SimHash band key whose cosine clears the floor:
-    `record_id_l`, `record_id_r`, `blocked_by` (["embedding"]), `cosine`."""
+    `record_id_l`, `record_id_r`, `blocked_by` (["embedding"]), `cosine`.
+    `keep`: for the blocks, which the guard's report and the pairs both read."""
     # Checkpointed: the keys and the vectors both come from it, and the
     # encoder must run once per record, not once per use.
     embedded = embed_records(records, cfg).localCheckpoint()
-    blocks, report = record_blocks(embedding_band_keys(embedded), max_block_size)
+    blocks, report = record_blocks(embedding_band_keys(embedded), max_block_size, keep=keep)
     index = record_index(records) if index is None else index
     pairs = named_pairs(key_pairs(blocks), index, evidence=False)
     return above_floor(pairs, embedded, cfg.similarity_floor), report
