@@ -5,9 +5,10 @@ Two records whose shingle sets have Jaccard similarity s share at least one of
 b bands of r rows with probability 1 - (1 - s^r)^b; `lsh_threshold` gives the
 s where that S-curve is steepest. Below it the curve has a long tail, and since
 unrelated pairs vastly outnumber related ones, most band collisions are pairs
-of low similarity that got lucky. `jaccard` recomputes the exact similarity of
-a proposed pair in Spark (no Python), and the candidate table keeps a pair that
-only MinHash proposed when it clears `similarity_floor`.
+of low similarity that got lucky. `jaccards` recomputes the exact similarity of
+the proposed pairs a batch at a time (numpy, on the executors), and the
+candidate table keeps a pair that only MinHash proposed when it clears
+`similarity_floor`.
 
 Signatures are datasketch's MinHash (its affine32 scheme, its permutations for
 `seed`), computed a whole batch at a time with numpy on the executors: a
