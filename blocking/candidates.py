@@ -44,7 +44,7 @@ from conf.config import BlockingConfig, EmbeddingBlockingConfig, MinHashConfig
 from runtime.cache import JobCache
 
 # What keeps an intermediate table that several parts read. `candidate_pairs`
-# keeps only the small ones (the dropped keys, the key pairs) and releases them
+# keeps only the smaller ones (the blocks, the key pairs) and releases them
 # once its pairs are materialised: keeping the large ones too (key tables, the
 # record index, the distinct texts) made blocking faster but every later stage
 # slower, most likely by pushing the cached records out of memory
@@ -458,7 +458,7 @@ def candidate_pairs(
     kept on the way are released by then); Spark frees its blocks once the
     DataFrame is garbage collected."""
     with JobCache() as scratch:
-        # Only the small tables are kept (see `guard_skew`).
+        # Only the smaller tables are kept (see `Keep`).
         index = record_index(records)
         vectors = dict(vectors or {}) if cfg.vectors.enabled else {}
         order = bit_order(vectors)
