@@ -37,7 +37,10 @@ def _starter(index, output, start, tried, done, holding, overlaps, won, refusals
             lock.acquire()
         except OutputInUse as exc:
             if "another run is writing to" in str(exc) and "run starter " in str(exc):
-                refusals.value += 1
+                # Under its lock: losers refused at the same moment would
+                # otherwise lose one another's increments.
+                with refusals.get_lock():
+                    refusals.value += 1
             tried.wait(timeout=60)
         else:
             with holding.get_lock():
