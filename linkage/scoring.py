@@ -15,6 +15,7 @@ Splink's), `match_probability` (double: the pair model's, else Splink's),
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import time
@@ -321,17 +322,16 @@ def in_dialect(model: dict[str, Any], model_settings, dialect: str) -> dict[str,
 
 class TrainingSample:
     """The records a model learns from (`rows`), and how many (`records`:
-    counted once, and only when asked)."""
+    counted once, and only when asked, unless given)."""
 
     def __init__(self, rows: DataFrame, records: int | None = None) -> None:
         self.rows = rows
-        self._records = records
+        if records is not None:
+            self.records = records
 
-    @property
+    @functools.cached_property
     def records(self) -> int:
-        if self._records is None:
-            self._records = self.rows.count()
-        return self._records
+        return self.rows.count()
 
 
 def training_sample(inputs: DataFrame, max_records: int, seed: int) -> TrainingSample:

@@ -21,10 +21,15 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
 
     with ctx.timer.stage("blocking"):
         stages.describe_blocking(ctx, plan)
-        # Stored for incremental runs; computed again when written.
-        keys = block_keys(records, cfg.blocking, plan.usable, plan.vectors)
+        # The keys incremental runs read: their files are written here, once,
+        # and committed with the run's other tables; the exact keys are read
+        # back from them, not computed again.
+        staged_keys = store.stage(
+            block_keys(records, cfg.blocking, plan.usable, plan.vectors), "block_keys", ctx.run_id
+        )
+        keys = store.staged_frame(staged_keys)
         pairs, skew = candidate_pairs(
-            records, cfg.blocking, usable=plan.usable, vectors=plan.vectors
+            records, cfg.blocking, keys=keys, usable=plan.usable, vectors=plan.vectors
         )
         candidates = stages.report_candidates(ctx, ctx.cache.own(pairs), skew, normalised.count)
 
@@ -59,7 +64,7 @@ def resolve_full(ctx: RunContext) -> ResolveResult:
         TableWrite("quarantine", with_run_id(validated.quarantine, run_id), "overwrite"),
         TableWrite("cluster_events", with_run_id(clustered.events, run_id), "append"),
         TableWrite("records", records, "overwrite"),
-        TableWrite("block_keys", keys, "overwrite"),
+        TableWrite("block_keys", keys, "overwrite", staged=staged_keys),
         TableWrite("model", model_row(ctx.spark, run_id, cfg, scored.model_json), "append"),
         *semantic_writes(ctx, semantics),
     ]

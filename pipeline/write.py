@@ -16,19 +16,21 @@ from pipeline.fingerprint import input_fingerprint, same_content
 from pipeline.result import ResolveResult
 from pipeline.tables import TABLE_PROPERTIES, runs_row, with_run_id
 from runtime import faults
-from storage.delta import Commit
+from storage.delta import Commit, Staged
 
 
 @dataclass
 class TableWrite:
     """One table's part of a run's write. `replace`: before an append, delete
-    the rows whose value in any of these columns is one of these ids."""
+    the rows whose value in any of these columns is one of these ids.
+    `staged`: `df`'s files when a stage wrote them already (`df` reads them)."""
 
     table: str
     df: DataFrame
     mode: Literal["overwrite", "append", "upsert"]
     keys: list[str] = field(default_factory=list)
     replace: tuple[list[str], list[str]] | None = None
+    staged: Staged | None = None
 
 
 def semantic_writes(ctx: RunContext, semantics: stages.Semantics) -> list[TableWrite]:
@@ -123,7 +125,9 @@ def write_tables(ctx: RunContext, writes: list[TableWrite], meta: dict) -> dict[
     commits: dict[str, Commit] = {}
     with ctx.timer.stage("write"):
         staged = {
-            w.table: store.stage(w.df, w.table, ctx.run_id) for w in writes if w.mode != "upsert"
+            w.table: w.staged or store.stage(w.df, w.table, ctx.run_id)
+            for w in writes
+            if w.mode != "upsert"
         }
         ctx.note("files written for %d tables; committing", len(staged))
         faults.point("staged")
@@ -146,6 +150,9 @@ def finish(ctx: RunContext, outcome: RunOutcome, writes: list[TableWrite]) -> Re
     `runs` row, MLflow metrics and tags. Returns the run's summary."""
     meta = run_metadata(ctx, outcome)
     same = unchanged_tables(ctx, writes, meta)
+    for w in writes:
+        if w.table in same and w.staged is not None:
+            ctx.store.discard(w.staged)
     commits = write_tables(ctx, [w for w in writes if w.table not in same], meta)
     for table in same:
         commits[table] = Commit(table, ctx.store.path(table), ctx.store.latest_version(table))

@@ -144,6 +144,10 @@ class _Engine(Protocol):
 
     def stage(self, df: DataFrame, path: str, tag: str) -> Any: ...
 
+    def staged_frame(self, staged: Any, path: str) -> DataFrame: ...
+
+    def discard(self, staged: Any, path: str) -> None: ...
+
     def commit(
         self,
         staged: Any,
@@ -237,9 +241,12 @@ class SparkDeltaEngine:
         df.write.mode("errorifexists").parquet(folder)
         return folder, df.schema
 
-    def staged_frame(self, staged) -> DataFrame:
+    def staged_frame(self, staged, path=None) -> DataFrame:
         folder, schema = staged
         return self.spark.read.schema(schema).parquet(folder)
+
+    def discard(self, staged, path=None):
+        self.remove_folder(staged[0])
 
     def commit(self, staged, path, mode, metadata, properties):
         version = self.write(self.staged_frame(staged), path, mode, metadata, properties)
@@ -396,13 +403,20 @@ class RustDeltaEngine:
         folder = f"{self.DATA_DIR}/{tag}{STAGE_SEP}{uuid.uuid4().hex[:12]}"
         df.write.mode("errorifexists").parquet(os.path.join(path, folder))
         actions = self._written_files(path, folder)
-        return actions, to_arrow_schema(_nullable(df.schema))
+        return actions, to_arrow_schema(_nullable(df.schema)), folder, df.schema
+
+    def staged_frame(self, staged, path):
+        _, _, folder, schema = staged
+        return self.spark.read.schema(schema).parquet(os.path.join(path, folder))
+
+    def discard(self, staged, path):
+        self.remove_folder(os.path.join(path, staged[2]), path)
 
     def commit(self, staged, path, mode, metadata, properties):
         from deltalake import DeltaTable, Schema
         from deltalake.transaction import create_table_with_add_actions
 
-        actions, arrow_schema = staged
+        actions, arrow_schema, _, _ = staged
         commit = self._commit_properties(metadata)
         if is_delta_table(path):
             table = DeltaTable(path)
@@ -629,6 +643,15 @@ class DeltaStore:
         """Write `df`'s files for a later `commit`: the slow part of a write, done
         for every table of a run before any of them commits."""
         return Staged(table, self._engine.stage(df, self.path(table), run_id))
+
+    def staged_frame(self, staged: Staged) -> DataFrame:
+        """The rows `stage` wrote, read back from its files: for a run that
+        needs a table it is about to commit, without computing it twice."""
+        return self._engine.staged_frame(staged.files, self.path(staged.table))
+
+    def discard(self, staged: Staged) -> None:
+        """Remove files staged for a commit that will not happen."""
+        self._engine.discard(staged.files, self.path(staged.table))
 
     def commit(
         self,

@@ -69,6 +69,24 @@ def test_a_write_that_fails_before_its_commit_leaves_the_previous_version(
     ] == ["1"]
 
 
+def test_staged_rows_read_back_before_the_commit_and_discarded_files_are_gone(spark, tmp_path):
+    store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
+    store.write(_df(spark, [("1", "a", 0.5, None)]), "block_keys", metadata={"run_id": "r1"})
+    staged = store.stage(_df(spark, [("2", "b", 0.1, ["x"])]), "block_keys", "r2")
+    # Readable at once, while the table still shows its previous version.
+    assert [tuple(r) for r in store.staged_frame(staged).collect()] == [("2", "b", 0.1, ["x"])]
+    assert [r.record_id for r in store.read("block_keys").collect()] == ["1"]
+    # delta-rs keeps a table's files in folders named for their runs too.
+    assert sorted(run for run, _ in store.staged_folders("block_keys")) == ["r1", "r2"]
+    store.discard(staged)
+    assert [run for run, _ in store.staged_folders("block_keys")] == ["r1"]
+    assert [r.record_id for r in store.read("block_keys").collect()] == ["1"]
+    # Staged again and committed: the rows the read-back showed.
+    again = store.stage(_df(spark, [("2", "b", 0.1, ["x"])]), "block_keys", "r3")
+    store.commit(again, "overwrite", {"run_id": "r3"})
+    assert [r.record_id for r in store.read("block_keys").collect()] == ["2"]
+
+
 def test_empty_dataframe_makes_an_empty_table(spark, tmp_path):
     store = DeltaStore(spark, str(tmp_path), "delta-rs", view="latest")
     store.write(_df(spark, []), "quarantine")

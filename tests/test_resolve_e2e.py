@@ -2,6 +2,7 @@
 MLflow, re-runs, and the one-line errors a user sees."""
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -110,6 +111,7 @@ def test_the_same_run_again_commits_nothing(small_catalog, copy_of_resolved):
         "quarantine",
         "cluster_events",
         "records",
+        "block_keys",
         "model",
         "works",
         "runs",
@@ -118,6 +120,11 @@ def test_the_same_run_again_commits_nothing(small_catalog, copy_of_resolved):
     argv = ["--input", small_catalog, "--output", resolved, "--set", "spark.shuffle_partitions=2"]
     assert resolve_job.main(argv) == 0
     assert {t: DeltaTable(f"{resolved}/{t}").version() for t in tables} == before
+    # block_keys' files are written during blocking: those of a commit that
+    # did not happen are removed, not left beside the table's own.
+    live = "\n".join(DeltaTable(f"{resolved}/block_keys").file_uris())
+    folders = os.listdir(f"{resolved}/block_keys/data")
+    assert folders and all(f"/data/{f}/" in live for f in folders)
 
 
 def test_a_second_run_adds_table_versions_and_a_runs_row(small_catalog, copy_of_resolved, tmp_path):

@@ -74,13 +74,15 @@ def test_staged_folders_are_listed_by_run_and_removed(spark, tmp_path):
     df = spark.createDataFrame(ROWS, SCHEMA)
     assert engine.staged_folders("main.music.pairs") == []  # no folder yet
     first = engine.stage(df, "main.music.pairs", "r1")[0]
-    engine.stage(df, "main.music.pairs", "r2")
+    second = engine.stage(df, "main.music.pairs", "r2")
     listed = engine.staged_folders("main.music.pairs")
     assert sorted(run for run, _ in listed) == ["r1", "r2"]
     gone = next(folder for run, folder in listed if run == "r1")
     engine.remove_folder(gone)
     assert not os.path.exists(first)
     assert [run for run, _ in engine.staged_folders("main.music.pairs")] == ["r2"]
+    engine.discard(second)
+    assert engine.staged_folders("main.music.pairs") == []
 
 
 def test_recovery_removes_what_dead_runs_staged_for_managed_tables(spark, tmp_path, monkeypatch):
