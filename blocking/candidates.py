@@ -53,7 +53,7 @@ from runtime.cache import JobCache
 Keep = Callable[[DataFrame], DataFrame]
 
 
-def _no_keep(df: DataFrame) -> DataFrame:
+def no_keep(df: DataFrame) -> DataFrame:
     return df
 
 
@@ -137,56 +137,29 @@ def _skew_report(oversized: DataFrame) -> SkewReport:
     return SkewReport(int(summary["n"]), int(summary["members"]), int(summary["largest"]), examples)
 
 
-def guard_skew(
-    keys: DataFrame,
-    max_block_size: int,
-    members: str | None = None,
-    caps: Mapping[str, int] | None = None,
-    keep: Keep = _no_keep,
-) -> tuple[DataFrame, SkewReport]:
-    """Drop blocks larger than `max_block_size`: a key like "intro" or "track 1"
-    shared by thousands of records would make a quadratic join and propose
-    pairs no blocker meant. The pairs it would have made must come from other
-    blockers. Returns the kept rows (with their `key_id`) and what was dropped.
-    `members`: a column holding how many records each row stands for (a row
-    per distinct text); by default a row is one record. `caps`: a lower
-    limit for some blockers, by name. `keep`: see `Keep`.
-    (`guarded_blocks` does the same and returns the blocks themselves.)"""
-    # Not kept, though the sizes and the kept rows both read it: it is one
-    # of the large tables (see `Keep`).
-    keyed = keys.withColumn("key_id", key_id())
-    size = F.count("*") if members is None else F.sum(members)
-    oversized = (
-        # The blocker and the key are part of the key id: grouping by the
-        # blocker too splits no block, and the key rides along so that the
-        # examples below need not read the keys a second time.
-        keyed.groupBy("key_id", "blocker")
-        .agg(size.alias("block_size"), F.first("key").alias("key"))
-        .filter(F.col("block_size") > _block_limit(max_block_size, caps))
-    )
-    # Read three times below; small (one row per dropped key).
-    oversized = oversized.cache() if keep is _no_keep else keep(oversized)
-    report = _skew_report(oversized)
-    kept = keyed.join(F.broadcast(oversized.select("key_id")), "key_id", "left_anti")
-    return kept, report
-
-
 def guarded_blocks(
     keys: DataFrame,
     member: str,
     max_block_size: int,
     weight: str | None = None,
     caps: Mapping[str, int] | None = None,
-    keep: Keep = _no_keep,
+    keep: Keep = no_keep,
 ) -> tuple[DataFrame, SkewReport]:
-    """`guard_skew`, in one pass over the keys: the blocks themselves, one row
-    per key whose block is within its limit and holds two or more distinct
-    `member` values: `key_id`, `blocker`, `members` (sorted). `weight`: as
-    `guard_skew`'s `members`. Pairs come from `block_pairs`.
+    """Drop blocks larger than their limit, and return the others: a key like
+    "intro" or "track 1" shared by thousands of records would make a
+    quadratic number of pairs no blocker meant; those pairs must come from
+    other blockers. One pass over the keys (`record_id` or another `member`
+    column, `kind_norm`, `blocker`, `key`) gives one row per key whose block
+    is within its limit and holds two or more distinct `member` values:
+    `key_id`, `blocker`, `members` (sorted); and what was dropped. A block's
+    size counts its rows, or sums `weight` (a row per distinct text stands
+    for that many records). The limit is `max_block_size`, or a lower one
+    for some blockers (`caps`, by name). `keep`: see `Keep`. Pairs come
+    from `block_pairs`.
 
     A self-join of the keys computed them twice, once per side: Spark does
     not reuse a shuffle over a checkpointed or cached input for the other
-    side of a self-join, and the guard's sizes were a third pass."""
+    side of a self-join, and a separate pass for the sizes was a third."""
     keyed = keys.withColumn("key_id", key_id())
     size = F.count("*") if weight is None else F.sum(weight)
     over = F.col("block_size") > _block_limit(max_block_size, caps)
@@ -264,7 +237,7 @@ EVIDENCE = ("t", "tt", "duration_s")
 EVIDENCE_COLUMNS = tuple(f"{c}_{s}" for c in EVIDENCE for s in ("l", "r"))
 
 
-def record_index(records: DataFrame, keep: Keep = _no_keep) -> DataFrame:
+def record_index(records: DataFrame, keep: Keep = no_keep) -> DataFrame:
     """`rid` (64-bit hash of record_id), `record_id`, `kind_norm`, the
     `EVIDENCE` columns: `t` (the shingled text), `tt` (the title's), `duration_s`,
     and `tid`, a 64-bit hash of (kind, text, title) that records of one text share.
@@ -294,7 +267,7 @@ def record_blocks(
     keys: DataFrame,
     max_block_size: int,
     caps: Mapping[str, int] | None = None,
-    keep: Keep = _no_keep,
+    keep: Keep = no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """`guarded_blocks` of record keys (`record_id`, `kind_norm`, `blocker`,
     `key`), their members `rid` (64-bit hashes of the record ids, see
@@ -357,8 +330,8 @@ def minhash_pairs(
     index: DataFrame,
     cfg: MinHashConfig,
     max_block_size: int,
-    keep: Keep = _no_keep,
-    guard_keep: Keep = _no_keep,
+    keep: Keep = no_keep,
+    guard_keep: Keep = no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """MinHash pairs (`rid_l` < `rid_r`, `mask`, `titles_agree`), computed once
     per distinct text.
@@ -509,7 +482,7 @@ def _named_plausible(
     by_id: DataFrame,
     index: DataFrame,
     cfg: BlockingConfig,
-    keep: Keep = _no_keep,
+    keep: Keep = no_keep,
     order: tuple[str, ...] = BIT_ORDER,
 ) -> DataFrame:
     """`named_pairs` held to the rules of `drop_implausible`. Only pairs that
@@ -631,7 +604,7 @@ def embedding_pairs(
     cfg: EmbeddingBlockingConfig,
     max_block_size: int,
     index: DataFrame | None = None,
-    keep: Keep = _no_keep,
+    keep: Keep = no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """Pairs sharing a SimHash band key whose cosine clears the floor:
     `record_id_l`, `record_id_r`, `blocked_by` (["embedding"]), `cosine`.

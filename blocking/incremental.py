@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from blocking.candidates import SkewReport, guard_skew
+from blocking.candidates import Keep, SkewReport, block_pairs, guarded_blocks, no_keep
 
 KEY = ["blocker", "kind_norm", "key"]
 
@@ -24,26 +24,29 @@ def incremental_pairs(
     old_keys: DataFrame,
     max_block_size: int,
     caps: Mapping[str, int] | None = None,
+    keep: Keep = no_keep,
 ) -> tuple[DataFrame, SkewReport]:
     """`new_keys`, `old_keys`: record_id, kind_norm, blocker, key (old ones without
     the records this increment updates). Returns pairs with at least one new
     record (record_id_l < record_id_r, blocked_by) and what the skew guard did.
-    `caps`: per-blocker limits below `max_block_size` (see `guard_skew`)."""
+    `caps`: per-blocker limits below `max_block_size`; `keep`: for the blocks,
+    which the guard's report and the pairs both read (see `guarded_blocks`)."""
     touched = new_keys.select(*KEY).distinct()
     old_in_touched = old_keys.join(touched, KEY, "left_semi").withColumn("is_new", F.lit(False))
-    members = old_in_touched.unionByName(new_keys.withColumn("is_new", F.lit(True))).distinct()
-    kept, report = guard_skew(members, max_block_size, caps=caps)
-    left = kept.filter("is_new").select(F.col("record_id").alias("a"), "blocker", "key_id")
-    right = kept.select(F.col("record_id").alias("b"), "key_id")
+    members = (
+        old_in_touched.unionByName(new_keys.withColumn("is_new", F.lit(True)))
+        .distinct()
+        # Sorted by record id first: a block's pairs come out ordered.
+        .withColumn("member", F.struct("record_id", "is_new"))
+    )
+    blocks, report = guarded_blocks(members, "member", max_block_size, caps=caps, keep=keep)
     pairs = (
-        left.join(right, "key_id")
-        .filter(F.col("a") != F.col("b"))
-        .select(
-            F.least("a", "b").alias("record_id_l"),
-            F.greatest("a", "b").alias("record_id_r"),
-            "blocker",
+        block_pairs(blocks, "member")
+        .where(F.col("member_l.is_new") | F.col("member_r.is_new"))
+        .groupBy(
+            F.col("member_l.record_id").alias("record_id_l"),
+            F.col("member_r.record_id").alias("record_id_r"),
         )
-        .groupBy("record_id_l", "record_id_r")
         .agg(F.array_sort(F.collect_set("blocker")).alias("blocked_by"))
     )
     return pairs, report

@@ -86,7 +86,11 @@ def resolve_incremental(ctx: RunContext) -> ResolveResult:
         )
         old_keys = store.read("block_keys").join(stale, "record_id", "left_anti")
         pairs, skew = incremental_pairs(
-            new_keys, old_keys, cfg.blocking.max_block_size, block_size_caps(cfg.blocking)
+            new_keys,
+            old_keys,
+            cfg.blocking.max_block_size,
+            block_size_caps(cfg.blocking),
+            keep=ctx.keep,
         )
         pairs = ctx.keep(plausible_pairs(pairs, all_records, cfg.blocking, plan.vectors))
         candidates = stages.report_candidates(ctx, pairs, skew, normalised.count - unchanged)

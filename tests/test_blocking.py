@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from blocking import candidate_pairs, guard_skew, guarded_blocks, lsh_threshold
+from blocking import candidate_pairs, guarded_blocks, lsh_threshold
 from blocking.candidates import block_pairs, key_pairs, record_blocks
 from blocking.exact_keys import exact_keys
 from blocking.minhash import BandHasher, jaccard_of, jaccards, plausible, shingle_hash, shingles
@@ -441,18 +441,19 @@ def test_a_blocker_cap_drops_only_that_blockers_blocks(spark):
         [(str(i), "audio", b, "k") for i in range(3) for b in ("track_year_duration", "isrc")],
         "record_id string, kind_norm string, blocker string, key string",
     )
-    kept, report = guard_skew(keys, 3, caps={"track_year_duration": 2})
-    assert {r.blocker for r in kept.collect()} == {"isrc"}
+    blocks, report = guarded_blocks(keys, "record_id", 3, caps={"track_year_duration": 2})
+    assert {r.blocker for r in blocks.collect()} == {"isrc"}
     assert (report.dropped_keys, report.largest_block) == (1, 3)
 
 
-def test_guard_skew_keeps_blocks_at_the_limit(spark):
+def test_the_skew_guard_keeps_blocks_at_the_limit(spark):
     keys = spark.createDataFrame(
         [(str(i), "audio", "k", "big") for i in range(3)],
         "record_id string, kind_norm string, blocker string, key string",
     )
-    kept, report = guard_skew(keys, 3)
-    assert kept.count() == 3 and report.dropped_keys == 0
+    blocks, report = guarded_blocks(keys, "record_id", 3)
+    assert [r.members for r in blocks.collect()] == [["0", "1", "2"]]
+    assert report.dropped_keys == 0
 
 
 def _keys(spark, rows):
