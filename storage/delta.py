@@ -58,11 +58,25 @@ TABLE_DEFAULTS_CONF = "spark.databricks.delta.properties.defaults."
 
 
 @dataclass(frozen=True)
+class StagedFiles:
+    """An engine's files for one future commit: the `folder` the session
+    reads them from, their Spark `schema`, and `within`, the table path whose
+    filesystem holds them. delta-rs also keeps the add `actions` and the
+    `arrow_schema` its commit writes (empty on delta-spark, which copies)."""
+
+    folder: str
+    schema: StructType
+    within: str | None = None
+    actions: tuple[Any, ...] = ()
+    arrow_schema: pa.Schema | None = None
+
+
+@dataclass(frozen=True)
 class Staged:
     """Files written for a table, not yet part of it."""
 
     table: str
-    files: Any
+    files: StagedFiles
 
 
 @dataclass(frozen=True)
@@ -142,15 +156,15 @@ class _Engine(Protocol):
         self, path: str, columns: list[str], values: list[str], metadata: dict[str, Any]
     ) -> int: ...
 
-    def stage(self, df: DataFrame, path: str, tag: str) -> Any: ...
+    def stage(self, df: DataFrame, path: str, tag: str) -> StagedFiles: ...
 
-    def staged_frame(self, staged: Any, path: str) -> DataFrame: ...
+    def staged_frame(self, staged: StagedFiles) -> DataFrame: ...
 
-    def discard(self, staged: Any, path: str) -> None: ...
+    def discard(self, staged: StagedFiles) -> None: ...
 
     def commit(
         self,
-        staged: Any,
+        staged: StagedFiles,
         path: str,
         mode: WriteMode,
         metadata: dict[str, Any],
@@ -239,18 +253,17 @@ class SparkDeltaEngine:
         name starts with `tag` (the run id), so recovery finds it if the run dies."""
         folder = f"{self.staging_dir(path)}/{tag}{STAGE_SEP}{uuid.uuid4().hex[:12]}"
         df.write.mode("errorifexists").parquet(folder)
-        return folder, df.schema
+        return StagedFiles(folder, df.schema)
 
-    def staged_frame(self, staged, path=None) -> DataFrame:
-        folder, schema = staged
-        return self.spark.read.schema(schema).parquet(folder)
+    def staged_frame(self, staged) -> DataFrame:
+        return self.spark.read.schema(staged.schema).parquet(staged.folder)
 
-    def discard(self, staged, path=None):
-        self.remove_folder(staged[0])
+    def discard(self, staged):
+        self.remove_folder(staged.folder)
 
     def commit(self, staged, path, mode, metadata, properties):
         version = self.write(self.staged_frame(staged), path, mode, metadata, properties)
-        self.remove_folder(staged[0])  # copied into the table: no longer needed
+        self.remove_folder(staged.folder)  # copied into the table: no longer needed
         return version
 
     def read(self, path, version):
@@ -402,21 +415,25 @@ class RustDeltaEngine:
         files of a run that never committed can be found and removed."""
         folder = f"{self.DATA_DIR}/{tag}{STAGE_SEP}{uuid.uuid4().hex[:12]}"
         df.write.mode("errorifexists").parquet(os.path.join(path, folder))
-        actions = self._written_files(path, folder)
-        return actions, to_arrow_schema(_nullable(df.schema)), folder, df.schema
+        return StagedFiles(
+            os.path.join(path, folder),
+            df.schema,
+            within=path,
+            actions=tuple(self._written_files(path, folder)),
+            arrow_schema=to_arrow_schema(_nullable(df.schema)),
+        )
 
-    def staged_frame(self, staged, path):
-        _, _, folder, schema = staged
-        return self.spark.read.schema(schema).parquet(os.path.join(path, folder))
+    def staged_frame(self, staged):
+        return self.spark.read.schema(staged.schema).parquet(staged.folder)
 
-    def discard(self, staged, path):
-        self.remove_folder(os.path.join(path, staged[2]), path)
+    def discard(self, staged):
+        self.remove_folder(staged.folder, staged.within)
 
     def commit(self, staged, path, mode, metadata, properties):
         from deltalake import DeltaTable, Schema
         from deltalake.transaction import create_table_with_add_actions
 
-        actions, arrow_schema, _, _ = staged
+        actions, arrow_schema = list(staged.actions), staged.arrow_schema
         commit = self._commit_properties(metadata)
         if is_delta_table(path):
             table = DeltaTable(path)
@@ -647,11 +664,11 @@ class DeltaStore:
     def staged_frame(self, staged: Staged) -> DataFrame:
         """The rows `stage` wrote, read back from its files: for a run that
         needs a table it is about to commit, without computing it twice."""
-        return self._engine.staged_frame(staged.files, self.path(staged.table))
+        return self._engine.staged_frame(staged.files)
 
     def discard(self, staged: Staged) -> None:
         """Remove files staged for a commit that will not happen."""
-        self._engine.discard(staged.files, self.path(staged.table))
+        self._engine.discard(staged.files)
 
     def commit(
         self,

@@ -39,7 +39,7 @@ def test_stage_writes_the_result_once_and_commit_reads_it_back_without_the_sourc
     df = spark.read.parquet(source).filter("record_id != '9'")
     engine = _engine(spark, tmp_path)
     staged = engine.stage(df, str(tmp_path / "out" / "clusters"), "run-1")
-    folder = staged[0]
+    folder = staged.folder
     assert os.path.dirname(folder) == str(tmp_path / "out" / "_staged" / "clusters")
     assert os.path.basename(folder).startswith(f"run-1{STAGE_SEP}")
     # The commit phase reads only the staged files: the lineage ran at stage time.
@@ -73,7 +73,7 @@ def test_staged_folders_are_listed_by_run_and_removed(spark, tmp_path):
     engine = _engine(spark, tmp_path)
     df = spark.createDataFrame(ROWS, SCHEMA)
     assert engine.staged_folders("main.music.pairs") == []  # no folder yet
-    first = engine.stage(df, "main.music.pairs", "r1")[0]
+    first = engine.stage(df, "main.music.pairs", "r1").folder
     second = engine.stage(df, "main.music.pairs", "r2")
     listed = engine.staged_folders("main.music.pairs")
     assert sorted(run for run, _ in listed) == ["r1", "r2"]
