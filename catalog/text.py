@@ -70,7 +70,12 @@ def is_null(value: object) -> bool:
         return True
     if isinstance(value, float) and value != value:  # NaN
         return True
-    return INVISIBLE.sub("", str(value)).lower() in NULL_TOKENS
+    text = str(value)
+    # Printable ASCII, most catalogue text, can hide only spaces: this runs for
+    # every raw value of every record, and the pattern costs more than replace.
+    if text.isascii() and text.isprintable():
+        return text.replace(" ", "").lower() in NULL_TOKENS
+    return INVISIBLE.sub("", text).lower() in NULL_TOKENS
 
 
 def raw_or_none(value: object) -> str | None:
@@ -273,13 +278,14 @@ def parse_track_number(raw: object) -> int | None:
 
 
 _ISRC = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}\d{7}$")
+_NOT_ALNUM = re.compile(r"[^A-Za-z0-9]")
 
 
 def parse_isrc(raw: object) -> str | None:
     """'US-RC1-76-07839' -> 'USRC17607839'; None when it is not an ISRC."""
     if is_null(raw):
         return None
-    code = re.sub(r"[^A-Za-z0-9]", "", str(raw)).upper()
+    code = _NOT_ALNUM.sub("", str(raw)).upper()
     if len(code) == 16 and code.startswith("ISRC"):  # "ISRC: USRC17607839"
         code = code[4:]
     return code if _ISRC.match(code) else None
@@ -434,6 +440,8 @@ def without_brackets(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+# Version phrases repeat across a catalogue's titles ("Remastered 2011", "Live").
+@functools.lru_cache(maxsize=100_000)
 def version_tag(segment: str) -> str | None:
     """The version a title segment denotes ('Live at Wembley' -> 'live'), or None."""
     text = clean(segment) or ""
@@ -550,6 +558,11 @@ def _split_packed(
     return title, artist, album, versions
 
 
+# "(1998)" or "(unknown)" closing an album name; a segment opening with a featuring word.
+_ALBUM_YEAR = re.compile(r"\s*\((\d{4}|unknown)\)\s*$", re.IGNORECASE)
+_FEAT_WORD = re.compile(r"^(feat|ft|featuring)\b", re.IGNORECASE)
+
+
 def parse_title(
     raw_title: str | None,
     raw_artist: str | None = None,
@@ -565,7 +578,7 @@ def parse_title(
     while album is not None and (m := ALBUM_STORE_SUFFIX.search(album)):
         album = album[: m.start()].strip() or None
     if album is not None:
-        m = re.search(r"\s*\((\d{4}|unknown)\)\s*$", album, re.IGNORECASE)
+        m = _ALBUM_YEAR.search(album)
         if m:
             if m.group(1).isdigit():
                 year_hint = int(m.group(1))
@@ -590,7 +603,7 @@ def parse_title(
         text = segment.strip()
         if not text:
             return True
-        if FEAT_PATTERN.match(text) or re.match(r"^(feat|ft|featuring)\b", text, re.IGNORECASE):
+        if FEAT_PATTERN.match(text) or _FEAT_WORD.match(text):
             featured.append(FEAT_PATTERN.sub("", text, count=1).strip())
             return True
         if is_video_segment(text):

@@ -136,16 +136,32 @@ def _text_moved() -> Column:
     both measures alike; a record with no text has neither); positive when
     agreement exists only across fields: a title and credit swapped, the
     credit packed into the title, the release title filed as the title."""
-    words = {side: [_words(f"{c}_{side}") for c in _TEXT_FIELDS] for side in ("l", "r")}
-    pooled = _set_jaccard(F.concat(*words["l"]), F.concat(*words["r"]))
-    # Words tagged with their field: fields never share a tagged word, so
-    # the tagged sets' intersection and union are the per-field ones summed
-    # (no per-word tagging, whose lambda Spark interprets row by row).
-    sides = list(zip(words["l"], words["r"], strict=True))
-    shared = sum(F.size(F.array_intersect(a, b)) for a, b in sides)
-    either = sum(F.size(F.array_union(a, b)) for a, b in sides)
-    by_field = F.when(either > 0, shared / either.cast("double")).otherwise(F.lit(0.0))
+    words = {
+        side: [F.array_distinct(_words(f"{c}_{side}")) for c in _TEXT_FIELDS] for side in ("l", "r")
+    }
+    pooled = _jaccard_of_sets(*(F.array_distinct(F.concat(*words[s])) for s in ("l", "r")))
+    # Fields never share a word tagged with its field, so the tagged sets'
+    # intersection and union are the per-field ones summed (no per-word
+    # tagging, whose lambda Spark interprets row by row).
+    sides = [_shared_and_either(a, b) for a, b in zip(words["l"], words["r"], strict=True)]
+    by_field = _ratio(sum(s for s, _ in sides), sum(e for _, e in sides))
     return F.greatest(pooled - by_field, F.lit(0.0))
+
+
+def _shared_and_either(a: Column, b: Column) -> tuple[Column, Column]:
+    """Sizes of the intersection and union of two arrays without repeats: the
+    union's from the sizes, one hash set per pair instead of two."""
+    shared = F.size(F.array_intersect(a, b))
+    return shared, F.size(a) + F.size(b) - shared
+
+
+def _ratio(part: Column, whole: Column) -> Column:
+    """part / whole, 0 when whole is 0 (part is then 0 too)."""
+    return part / F.greatest(whole, F.lit(1)).cast("double")
+
+
+def _jaccard_of_sets(a: Column, b: Column) -> Column:
+    return _ratio(*_shared_and_either(a, b))
 
 
 # Cleaned words of the store genres, "and" left out (it pads every title).

@@ -152,3 +152,15 @@ def test_a_negative_year_is_no_year_and_is_counted():
     assert parse_year("2005-03-01") == 2005
     assert is_null("\u200b\u200c\u200d\u2060\ufeff") and is_null("\x00\x07")
     assert not is_null("A\u200b")
+
+
+def test_null_tokens_are_found_however_their_spaces_and_invisible_characters_fall():
+    from catalog.text import is_null
+
+    # Printable ASCII takes a shorter path than text with other characters.
+    for token in ("null", " N/A ", "n u l l", "NONE", "  ", "-"):
+        assert is_null(token), token
+        assert is_null(f"\t{token}\u200b"), token
+    for value in ("nullify", "N/A remix", "0", "Null Island", "\u00e9"):
+        assert not is_null(value), value
+        assert not is_null(f"{value}\u200b"), value
