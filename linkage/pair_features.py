@@ -64,11 +64,14 @@ def register_similarity_functions(spark: SparkSession) -> None:
         spark.udf.registerJavaFunction(*udf)
 
 
-def _sides(records: DataFrame) -> tuple[DataFrame, DataFrame]:
+def with_sides(pairs: DataFrame, records: DataFrame) -> DataFrame:
+    """`pairs` with both records' `SIDE_COLUMNS` joined from `records` (any
+    the pairs carried are replaced)."""
     base = model_input(records)
     left = base.select(*[F.col(c).alias(f"{c}_l") for c in base.columns])
     right = base.select(*[F.col(c).alias(f"{c}_r") for c in base.columns])
-    return left, right
+    carried = [c for c in SIDE_COLUMNS if c in pairs.columns]
+    return pairs.drop(*carried).join(left, "record_id_l").join(right, "record_id_r")
 
 
 def _flag(condition: Column) -> Column:
@@ -327,14 +330,9 @@ def pair_features(
     if unknown:
         raise ValueError(f"unknown pair features: {', '.join(unknown)}")
     register_similarity_functions(pairs.sparkSession)
-    if set(SIDE_COLUMNS) <= set(pairs.columns):
-        joined = pairs
-    else:
-        # Splink retains only the columns its model compares (a feed without
-        # ISRCs has no isrc comparison): join the records' values instead.
-        left, right = _sides(records)
-        carried = [c for c in SIDE_COLUMNS if c in pairs.columns]
-        joined = pairs.drop(*carried).join(left, "record_id_l").join(right, "record_id_r")
+    # Splink retains only the columns its model compares (a feed without
+    # ISRCs has no isrc comparison): then the records' values are joined.
+    joined = pairs if set(SIDE_COLUMNS) <= set(pairs.columns) else with_sides(pairs, records)
     return joined.select(
         *[c for c in pairs.columns if c not in SIDE_COLUMNS],
         *[FEATURES[name].column().cast("float").alias(name) for name in names],

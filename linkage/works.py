@@ -339,6 +339,8 @@ def ties_of_key(
       name different songs.
 
     Members that are not owners (a medley, a longer title) tie to owners only."""
+    if len(members) < 2:  # a key only one cluster carries, as many do: nothing to tie
+        return []
     members = sorted(members, key=lambda m: (not m.owner, m.cluster_id))
     leads = [m.lead_artist if isinstance(m.lead_artist, str) else "" for m in members]
     spelling = _artist_groups(leads)

@@ -100,16 +100,14 @@ def test_pairs_carrying_both_records_values_get_the_same_features(spark):
     records' values: the features read them instead of joining the records."""
     from pyspark.sql import functions as F
 
-    from linkage.pair_features import SIDE_COLUMNS, _sides
+    from linkage.pair_features import SIDE_COLUMNS, with_sides
 
     records = _records(
         spark,
         [{"record_id": "a"}, {"record_id": "b", "duration_s": 278.0, "version": "live"}],
     )
     pairs = _pairs(spark, [("a", "b")])
-    left, right = _sides(records)
-    carrying = pairs.join(left, "record_id_l").join(right, "record_id_r")
-    carrying = carrying.select(*pairs.columns, *SIDE_COLUMNS)
+    carrying = with_sides(pairs, records).select(*pairs.columns, *SIDE_COLUMNS)
     joined = pair_features(pairs, records).collect()[0].asDict()
     # No records at all: the values come from the pairs alone.
     carried = pair_features(carrying, records.where(F.lit(False))).collect()[0].asDict()
