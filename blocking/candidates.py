@@ -17,6 +17,7 @@ from pyspark.sql.types import BooleanType, LongType, StructField, StructType
 
 from blocking.embedding import above_floor, describe_embedding, embed_records, embedding_band_keys
 from blocking.exact_keys import exact_keys
+from blocking.grouped_keys import grouped_keys
 from blocking.minhash import (
     BLOCKER as MINHASH,
 )
@@ -161,8 +162,12 @@ def guarded_blocks(
     not reuse a shuffle over a checkpointed or cached input for the other
     side of a self-join, and a separate pass for the sizes was a third."""
     keyed = keys.withColumn("key_id", key_id())
+    limit = _block_limit(max_block_size, caps)
+    if isinstance(keyed.schema[member].dataType, LongType):
+        grouped = grouped_keys(keyed, member, F.lit(1) if weight is None else F.col(weight), limit)
+        return _guarded(grouped, keep)
     size = F.count("*") if weight is None else F.sum(weight)
-    over = F.col("block_size") > _block_limit(max_block_size, caps)
+    over = F.col("block_size") > limit
     grouped = (
         keyed.groupBy("key_id", "blocker")
         .agg(
@@ -181,6 +186,12 @@ def guarded_blocks(
             F.when(~over, F.col("members")).alias("members"),
         )
     )
+    return _guarded(grouped, keep)
+
+
+def _guarded(grouped: DataFrame, keep: Keep) -> tuple[DataFrame, SkewReport]:
+    """The kept blocks of `grouped` (a row per block, `members` null when it
+    is over its limit) and the report of the others."""
     # Kept (when asked): the report and the pairs both read it.
     grouped = keep(grouped)
     report = _skew_report(grouped.where(F.col("members").isNull()))

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from pyspark.sql import functions as F
 
 from blocking import candidate_pairs, guarded_blocks, lsh_threshold
 from blocking.candidates import block_pairs, key_pairs, record_blocks
@@ -489,6 +490,41 @@ def test_guarded_blocks_weigh_rows_by_the_records_they_stand_for(spark):
     blocks, report = guarded_blocks(texts, "tid", 4, weight="records")
     assert report.dropped_keys == 0
     assert [(r.tid_l, r.tid_r) for r in block_pairs(blocks, "tid").collect()] == [("t1", "t2")]
+
+
+def test_long_members_are_grouped_as_sparks_set_aggregate_groups_them(spark):
+    """64-bit members (record and text hashes) are grouped by numpy per
+    partition (`blocking.grouped_keys`), others by Spark's `collect_set`:
+    both give the same blocks and the same report, repeats, weights and caps
+    included."""
+    rows = [(m, "audio", "title_artist", "a", 1) for m in (3, 1, 2, 1)]
+    rows += [(m, "audio", "title_artist", "big", 1) for m in range(10, 15)]
+    rows += [(m, "audio", "track_year_duration", "capped", 1) for m in (20, 21, 22)]
+    rows += [(30, "audio", "isrc", "alone", 1), (30, "audio", "isrc", "alone", 1)]
+    rows += [(40, "audio", "minhash", "heavy", 3), (41, "audio", "minhash", "heavy", 2)]
+    rows += [(m, "video", "title_artist", "a", 1) for m in (50, 51)]
+    schema = "m long, kind_norm string, blocker string, key string, w long"
+    longs = spark.createDataFrame(rows, schema).repartition(3)
+    strings = longs.withColumn("m", F.col("m").cast("string"))
+    caps = {"track_year_duration": 2}
+
+    def grouped(keys):
+        blocks, report = guarded_blocks(keys, "m", 4, weight="w", caps=caps)
+        members = sorted((r.blocker, [int(m) for m in r.members]) for r in blocks.collect())
+        return members, report
+
+    by_numpy, by_spark = grouped(longs), grouped(strings)
+    assert by_numpy == by_spark
+    members, report = by_numpy
+    assert members == [
+        ("title_artist", [1, 2, 3]),
+        ("title_artist", [50, 51]),
+    ]
+    assert report.examples == [
+        "title_artist:big (5)",
+        "minhash:heavy (5)",
+        "track_year_duration:capped (3)",
+    ]
 
 
 def test_every_blockers_keys_are_computed_once_for_their_pairs(spark, cfg):

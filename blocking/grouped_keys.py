@@ -1,0 +1,102 @@
+"""A blocking key's members, grouped with numpy instead of Spark's `collect_set`.
+
+Most keys in a catalogue belong to one record, and Spark's set aggregate
+builds a set object per key on both sides of its shuffle (falling back to
+sorting them once a task holds more than a few keys): at a million records
+it was most of the skew guard's time. Here the keys are shuffled by key as
+plain rows (two longs, the weight, the limit and the blocker) and each
+partition is grouped in one sort: a key's size, its distinct members, and
+whether it is over its limit come out of a few vectorised passes. Spark's
+aggregate stays for members that are not 64-bit ids (`guarded_blocks`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import ArrayType, LongType, StringType, StructField, StructType
+
+# Rows per Arrow batch handed back to Spark.
+_BATCH_ROWS = 65_536
+
+GROUPED = StructType(
+    [
+        StructField("key_id", LongType()),
+        StructField("blocker", StringType()),
+        StructField("block_size", LongType()),
+        StructField("key", StringType()),
+        StructField("members", ArrayType(LongType())),
+    ]
+)
+
+
+def group_partition(table: pa.Table) -> pa.Table:
+    """One partition's key rows (`key_id`, `blocker`, `key`, `_member`,
+    `_weight`, `_limit`; every row of a key in this partition) -> one row
+    per key that is over its limit (`members` null, `key` kept for the
+    report) or holds two or more distinct members (`members` sorted, `key`
+    null), as `GROUPED`."""
+    key = table.column("key_id").to_numpy()
+    member = table.column("_member").to_numpy()
+    weight = table.column("_weight").to_numpy()
+    limit = table.column("_limit").to_numpy()
+    order = np.lexsort((member, key))
+    key, member, weight = key[order], member[order], weight[order]
+    starts_mask = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, dtype=bool)
+    starts = np.flatnonzero(starts_mask)
+    size = np.add.reduceat(weight, starts) if len(starts) else np.zeros(0, dtype=np.int64)
+    first_of_member = starts_mask | np.r_[True, member[1:] != member[:-1]][: len(member)]
+    distinct = (
+        np.add.reduceat(first_of_member.astype(np.int64), starts)
+        if len(starts)
+        else np.zeros(0, dtype=np.int64)
+    )
+    over = size > limit[order[starts]]
+    kept = over | (distinct >= 2)
+    listed = kept & ~over
+    group = np.cumsum(starts_mask) - 1
+    values = member[first_of_member & listed[group]]
+    counts = np.where(listed, distinct, 0)[kept]
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+    members = pa.ListArray.from_arrays(
+        pa.array(offsets), pa.array(values, pa.int64()), mask=pa.array(over[kept])
+    )
+    first_rows = pa.array(order[starts[kept]])
+    keys = table.column("key").take(first_rows)
+    return pa.table(
+        {
+            "key_id": pa.array(key[starts[kept]], pa.int64()),
+            "blocker": table.column("blocker").take(first_rows),
+            "block_size": pa.array(size[kept], pa.int64()),
+            "key": pc.if_else(pa.array(over[kept]), keys, pa.nulls(len(keys), pa.string())),
+            "members": members,
+        }
+    )
+
+
+def grouped_keys(keyed: DataFrame, member: str, size: Column, limit: Column) -> DataFrame:
+    """`keyed` (`key_id`, `blocker`, `key` and the long `member`) -> `GROUPED`:
+    one row per key over its `limit` or with two or more distinct members.
+    `size`: what a row adds to its block's size; `limit`: the block's limit,
+    the same on every row of a key."""
+    rows = keyed.select(
+        "key_id",
+        "blocker",
+        "key",
+        F.col(member).alias("_member"),
+        size.cast("long").alias("_weight"),
+        limit.cast("long").alias("_limit"),
+    ).repartition("key_id")
+
+    def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if received:
+            table = pa.Table.from_batches(received)
+            yield from group_partition(table).to_batches(max_chunksize=_BATCH_ROWS)
+
+    return rows.mapInArrow(run, GROUPED)
