@@ -4,15 +4,16 @@ Most keys in a catalogue belong to one record, and Spark's set aggregate
 builds a set object per key on both sides of its shuffle (falling back to
 sorting them once a task holds more than a few keys): at a million records
 it was most of the skew guard's time. Here the keys are shuffled by key as
-plain rows (two longs, the weight, the limit and the blocker) and each
-partition is grouped in one sort: a key's size, its distinct members, and
-whether it is over its limit come out of a few vectorised passes. Spark's
-aggregate stays for members that are not 64-bit ids (`guarded_blocks`).
+plain rows (two longs, the weight, the limit, the blocker and the key),
+sorted within each partition, and grouped a few thousand rows at a time: a
+key's size, its distinct members, and whether it is over its limit come out
+of a few vectorised passes. Spark's aggregate stays for members that are
+not 64-bit ids (`guarded_blocks`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -36,8 +37,8 @@ GROUPED = StructType(
 
 
 def group_partition(table: pa.Table) -> pa.Table:
-    """One partition's key rows (`key_id`, `blocker`, `key`, `_member`,
-    `_weight`, `_limit`; every row of a key in this partition) -> one row
+    """Key rows (`key_id`, `blocker`, `key`, `_member`, `_weight`,
+    `_limit`; every row of each key they hold, see `whole_keys`) -> one row
     per key that is over its limit (`members` null, `key` kept for the
     report) or holds two or more distinct members (`members` sorted, `key`
     null), as `GROUPED`."""
@@ -79,24 +80,62 @@ def group_partition(table: pa.Table) -> pa.Table:
     )
 
 
+def whole_keys(batches: Iterable[pa.RecordBatch]) -> Iterator[pa.Table]:
+    """Key rows sorted by `key_id`, in batches -> tables that each hold every
+    row of their keys. A key's rows that reach past a batch wait for the
+    next; once they are over the key's limit they wait as one row carrying
+    their summed weight (its members no longer matter), so a key shared by
+    millions of rows never sits in memory whole."""
+    carry: pa.Table | None = None
+    for batch in batches:
+        table = pa.Table.from_batches([batch])
+        if carry is not None:
+            table = pa.concat_tables([carry, table])
+        if not table.num_rows:
+            continue
+        key = table.column("key_id").to_numpy()
+        last = int(np.searchsorted(key, key[-1]))
+        carry = _summed_if_over(table.slice(last))
+        if last:
+            yield table.slice(0, last)
+    if carry is not None:
+        yield carry
+
+
+def _summed_if_over(rows: pa.Table) -> pa.Table:
+    """One key's rows, or one row of them carrying their summed weight when
+    that is over the key's limit."""
+    weight = pc.sum(rows.column("_weight")).as_py()
+    if weight <= rows.column("_limit")[0].as_py():
+        return rows
+    first = rows.slice(0, 1)
+    column = first.schema.get_field_index("_weight")
+    # The field as it came (Spark marks it not null), or the tables no longer concatenate.
+    return first.set_column(column, first.schema.field(column), pa.array([weight], pa.int64()))
+
+
 def grouped_keys(keyed: DataFrame, member: str, size: Column, limit: Column) -> DataFrame:
     """`keyed` (`key_id`, `blocker`, `key` and the long `member`) -> `GROUPED`:
     one row per key over its `limit` or with two or more distinct members.
     `size`: what a row adds to its block's size; `limit`: the block's limit,
-    the same on every row of a key."""
-    rows = keyed.select(
-        "key_id",
-        "blocker",
-        "key",
-        F.col(member).alias("_member"),
-        size.cast("long").alias("_weight"),
-        limit.cast("long").alias("_limit"),
-    ).repartition("key_id")
+    the same on every row of a key. Shuffled by key and sorted within each
+    partition (Spark spills what does not fit), then grouped a few batches
+    at a time."""
+    rows = (
+        keyed.select(
+            "key_id",
+            "blocker",
+            "key",
+            F.col(member).alias("_member"),
+            size.cast("long").alias("_weight"),
+            limit.cast("long").alias("_limit"),
+        )
+        .repartition("key_id")
+        .sortWithinPartitions("key_id")
+    )
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        received = list(batches)
-        if received:
-            table = pa.Table.from_batches(received)
+        for table in whole_keys(batches):
             yield from group_partition(table).to_batches(max_chunksize=_BATCH_ROWS)
 
     return rows.mapInArrow(run, GROUPED)

@@ -1,12 +1,14 @@
 """Blocking: exact keys, MinHash band keys, the union, and the skew guard."""
 
 import numpy as np
+import pyarrow as pa
 import pytest
 from pyspark.sql import functions as F
 
 from blocking import candidate_pairs, guarded_blocks, lsh_threshold
 from blocking.candidates import block_pairs, key_pairs, record_blocks
 from blocking.exact_keys import exact_keys
+from blocking.grouped_keys import group_partition, whole_keys
 from blocking.minhash import BandHasher, jaccard_of, jaccards, plausible, shingle_hash, shingles
 from blocking.registry import exact_blockers
 from catalog.normalise import normalise
@@ -524,6 +526,49 @@ def test_long_members_are_grouped_as_sparks_set_aggregate_groups_them(spark):
         "title_artist:big (5)",
         "minhash:heavy (5)",
         "track_year_duration:capped (3)",
+    ]
+
+
+def test_a_keys_rows_are_grouped_whole_across_batches_and_summed_once_over():
+    """Sorted key rows arrive in batches: a key reaching past a batch waits
+    for the next, and one over its limit waits as a single summed row."""
+    rows = [(1, 5), (1, 6), (2, 5), (2, 6), (2, 7), (3, 8)] + [(4, m) for m in range(9)]
+    # Not null where Spark says so: a summed row must keep the schema.
+    longs = ("key_id", "_member", "_weight", "_limit")
+    schema = pa.schema(
+        [
+            pa.field(n, pa.int64() if n in longs else pa.string(), nullable=n not in longs)
+            for n in ("key_id", "blocker", "key", "_member", "_weight", "_limit")
+        ]
+    )
+    table = pa.table(
+        [
+            [k for k, _ in rows],
+            ["b"] * len(rows),
+            [f"k{k}" for k, _ in rows],
+            [m for _, m in rows],
+            [1] * len(rows),
+            [4] * len(rows),
+        ],
+        schema=schema,
+    )
+    batches = table.to_batches(max_chunksize=2)
+    wholes = list(whole_keys(batches))
+    for whole in wholes:
+        held = set(whole.column("key_id").to_pylist())
+        assert all(
+            k not in held
+            for other in wholes
+            if other is not whole
+            for k in other.column("key_id").to_pylist()
+        )
+    # Key 4's nine rows never wait together: past its limit they are one row.
+    assert max(w.num_rows for w in wholes) <= 2 + 2
+    grouped = pa.concat_tables(group_partition(w) for w in wholes).to_pylist()
+    assert grouped == [
+        {"key_id": 1, "blocker": "b", "block_size": 2, "key": None, "members": [5, 6]},
+        {"key_id": 2, "blocker": "b", "block_size": 3, "key": None, "members": [5, 6, 7]},
+        {"key_id": 4, "blocker": "b", "block_size": 9, "key": "k4", "members": None},
     ]
 
 
