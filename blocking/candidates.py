@@ -158,9 +158,13 @@ def guarded_blocks(
     for some blockers (`caps`, by name). `keep`: see `Keep`. Pairs come
     from `block_pairs`.
 
-    A self-join of the keys computed them twice, once per side: Spark does
-    not reuse a shuffle over a checkpointed or cached input for the other
-    side of a self-join, and a separate pass for the sizes was a third."""
+    Members that are 64-bit ids (records' and texts' hashes, never null)
+    are grouped with numpy (`blocking.grouped_keys`), others with Spark's
+    `collect_set`: the same blocks, the first faster at scale
+    (docs/performance.md). A self-join of the keys computed them twice,
+    once per side: Spark does not reuse a shuffle over a checkpointed or
+    cached input for the other side of a self-join, and a separate pass
+    for the sizes was a third."""
     keyed = keys.withColumn("key_id", key_id())
     limit = _block_limit(max_block_size, caps)
     if isinstance(keyed.schema[member].dataType, LongType):

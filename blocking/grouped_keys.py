@@ -36,7 +36,7 @@ GROUPED = StructType(
 )
 
 
-def group_partition(table: pa.Table) -> pa.Table:
+def group_rows(table: pa.Table) -> pa.Table:
     """Key rows (`key_id`, `blocker`, `key`, `_member`, `_weight`,
     `_limit`; every row of each key they hold, see `whole_keys`) -> one row
     per key that is over its limit (`members` null, `key` kept for the
@@ -115,12 +115,12 @@ def _summed_if_over(rows: pa.Table) -> pa.Table:
 
 
 def grouped_keys(keyed: DataFrame, member: str, size: Column, limit: Column) -> DataFrame:
-    """`keyed` (`key_id`, `blocker`, `key` and the long `member`) -> `GROUPED`:
-    one row per key over its `limit` or with two or more distinct members.
-    `size`: what a row adds to its block's size; `limit`: the block's limit,
-    the same on every row of a key. Shuffled by key and sorted within each
-    partition (Spark spills what does not fit), then grouped a few batches
-    at a time."""
+    """`keyed` (`key_id`, `blocker`, `key` and `member`, a long never null)
+    -> `GROUPED`: one row per key over its `limit` or with two or more
+    distinct members. `size`: what a row adds to its block's size; `limit`:
+    the block's limit, the same on every row of a key. Shuffled by key and
+    sorted within each partition (Spark spills what does not fit), then
+    grouped a few batches at a time."""
     rows = (
         keyed.select(
             "key_id",
@@ -136,6 +136,6 @@ def grouped_keys(keyed: DataFrame, member: str, size: Column, limit: Column) -> 
 
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         for table in whole_keys(batches):
-            yield from group_partition(table).to_batches(max_chunksize=_BATCH_ROWS)
+            yield from group_rows(table).to_batches(max_chunksize=_BATCH_ROWS)
 
     return rows.mapInArrow(run, GROUPED)

@@ -8,7 +8,7 @@ from pyspark.sql import functions as F
 from blocking import candidate_pairs, guarded_blocks, lsh_threshold
 from blocking.candidates import block_pairs, key_pairs, record_blocks
 from blocking.exact_keys import exact_keys
-from blocking.grouped_keys import group_partition, whole_keys
+from blocking.grouped_keys import group_rows, whole_keys
 from blocking.minhash import BandHasher, jaccard_of, jaccards, plausible, shingle_hash, shingles
 from blocking.registry import exact_blockers
 from catalog.normalise import normalise
@@ -564,7 +564,7 @@ def test_a_keys_rows_are_grouped_whole_across_batches_and_summed_once_over():
         )
     # Key 4's nine rows never wait together: past its limit they are one row.
     assert max(w.num_rows for w in wholes) <= 2 + 2
-    grouped = pa.concat_tables(group_partition(w) for w in wholes).to_pylist()
+    grouped = pa.concat_tables(group_rows(w) for w in wholes).to_pylist()
     assert grouped == [
         {"key_id": 1, "blocker": "b", "block_size": 2, "key": None, "members": [5, 6]},
         {"key_id": 2, "blocker": "b", "block_size": 3, "key": None, "members": [5, 6, 7]},
